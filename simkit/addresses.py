@@ -1,0 +1,162 @@
+"""CIDR values: parsing and printing at the edges, integers inside.
+
+netaddr parses and prints addresses; everything else in simkit works on the
+integer form held by :class:`Cidr`.
+
+Examples
+--------
+>>> c = Cidr.parse("198.51.100.0/24")
+>>> c.value, c.prefixlen, c.version
+(3325256704, 24, 4)
+>>> str(c), c.size, c.last == c.value + 255
+('198.51.100.0/24', 256, True)
+>>> Cidr.parse("198.51.100.64/26") in c
+True
+>>> Cidr.parse("10.0.0.1/24")
+Traceback (most recent call last):
+...
+simkit.errors.DomainError: InvalidParameter: '10.0.0.1/24' is not a valid CIDR: host bits are set (did you mean 10.0.0.0/24?)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import netaddr
+
+from .errors import DomainError
+
+__all__ = ["WIDTH", "Cidr", "check_mask", "parse_cidr"]
+
+#: Address width in bits, by IP version.
+WIDTH = {4: 32, 6: 128}
+
+
+class Cidr(NamedTuple):
+    """An IP block as integers: ``version``, first address ``value``, ``prefixlen``.
+
+    Tuples order by version, then address, then prefix length, so sorting a
+    list of CIDRs puts them in address order.
+    """
+
+    version: int
+    value: int
+    prefixlen: int
+
+    @classmethod
+    def parse(cls, text: object) -> Cidr:
+        """Parse ``"a.b.c.d/n"`` or an IPv6 CIDR; see :func:`parse_cidr`."""
+        return parse_cidr(text)
+
+    @property
+    def width(self) -> int:
+        return WIDTH[self.version]
+
+    @property
+    def size(self) -> int:
+        """Number of addresses in the block."""
+        return 1 << (WIDTH[self.version] - self.prefixlen)
+
+    @property
+    def last(self) -> int:
+        """The last address of the block, as an integer."""
+        return self.value + (1 << (WIDTH[self.version] - self.prefixlen)) - 1
+
+    def __contains__(self, other: object) -> bool:
+        if not isinstance(other, Cidr):
+            return False
+        return (
+            other.version == self.version
+            and other.prefixlen >= self.prefixlen
+            and (other.value >> (WIDTH[self.version] - self.prefixlen))
+            == (self.value >> (WIDTH[self.version] - self.prefixlen))
+        )
+
+    def overlaps(self, other: Cidr) -> bool:
+        """True when the two blocks share at least one address."""
+        return (
+            self.version == other.version
+            and self.value <= other.last
+            and other.value <= self.last
+        )
+
+    def __str__(self) -> str:
+        return f"{format_address(self.value, self.version)}/{self.prefixlen}"
+
+    def __repr__(self) -> str:
+        return f"Cidr.parse({str(self)!r})"
+
+
+def format_address(value: int, version: int) -> str:
+    """Print an address integer in its usual notation."""
+    if version == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    return str(netaddr.IPAddress(value, 6))
+
+
+def check_mask(mask: object, version: int = 4) -> int:
+    """Return ``mask`` as an int, or raise ``IllegalParam.CidrMask``.
+
+    >>> check_mask(24)
+    24
+    >>> check_mask(33)
+    Traceback (most recent call last):
+    ...
+    simkit.errors.DomainError: IllegalParam.CidrMask: the mask 33 is outside 0..32 for IPv4
+    """
+    width = WIDTH[version]
+    if isinstance(mask, bool) or not isinstance(mask, int):
+        if isinstance(mask, str) and mask.strip().lstrip("/").isdigit():
+            mask = int(mask.strip().lstrip("/"))
+        else:
+            raise DomainError("IllegalParam.CidrMask", mask=mask, max_mask=width, version=version)
+    if not 0 <= mask <= width:
+        raise DomainError("IllegalParam.CidrMask", mask=mask, max_mask=width, version=version)
+    return mask
+
+
+def parse_cidr(text: object) -> Cidr:
+    """Parse a CIDR the way the cloud validates one.
+
+    A malformed address or host bits set is ``InvalidParameter``; a prefix
+    length outside 0..32 (0..128 for IPv6) is ``IllegalParam.CidrMask``.
+    A :class:`Cidr` is returned unchanged.
+    """
+    if isinstance(text, Cidr):
+        return text
+    if isinstance(text, netaddr.IPNetwork):
+        text = str(text)
+    if not isinstance(text, str):
+        raise DomainError("InvalidParameter", value=text, reason="a CIDR is written as text")
+    raw = text.strip()
+    addr_text, slash, mask_text = raw.partition("/")
+    if not slash:
+        raise DomainError(
+            "InvalidParameter", value=text, reason="it has no prefix length (write ADDRESS/N)"
+        )
+    if not mask_text.isdigit():
+        raise DomainError(
+            "InvalidParameter", value=text, reason=f"{mask_text!r} is not a prefix length"
+        )
+    try:
+        if ":" in addr_text:
+            addr = netaddr.IPAddress(addr_text, 6)
+        else:
+            addr = netaddr.IPAddress(addr_text, 4, flags=netaddr.INET_PTON)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise DomainError(
+            "InvalidParameter", value=text, reason=f"{addr_text!r} is not an IP address"
+        ) from None
+    version = addr.version
+    prefix = int(mask_text)
+    width = WIDTH[version]
+    if prefix > width:
+        raise DomainError("IllegalParam.CidrMask", mask=prefix, max_mask=width, version=version)
+    value = int(addr)
+    host_bits = (1 << (width - prefix)) - 1
+    if value & host_bits:
+        fixed = Cidr(version, value & ~host_bits, prefix)
+        raise DomainError(
+            "InvalidParameter", value=text, reason=f"host bits are set (did you mean {fixed}?)"
+        )
+    return Cidr(version, value, prefix)
