@@ -15,7 +15,7 @@ True
 >>> Cidr.parse("10.0.0.1/24")
 Traceback (most recent call last):
 ...
-simkit.errors.DomainError: InvalidParameter: '10.0.0.1/24' is not a valid CIDR: host bits are set (did you mean 10.0.0.0/24?)
+simkit.errors.DomainError: InvalidParameter: '10.0.0.1/24' is not a valid CIDR: host bits...
 """
 
 from __future__ import annotations

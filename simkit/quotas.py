@@ -12,7 +12,7 @@ Examples
 >>> q.check("child_pools_per_pool", 50, subject="pool corp")
 Traceback (most recent call last):
 ...
-simkit.errors.DomainError: QuotaExceeded.ChildPoolsPerPool: pool corp would have 51 child pools per pool, over the quota child_pools_per_pool = 50; raise it with quotas: {child_pools_per_pool: N} in the scenario or Quotas({'child_pools_per_pool': N})
+simkit.errors.DomainError: QuotaExceeded.ChildPoolsPerPool: pool corp would have 51 child pools...
 """
 
 from __future__ import annotations
