@@ -1,0 +1,536 @@
+"""The organisation: a resource directory as a graph, and who a principal names.
+
+The resource directory (DOMAIN.md 1) is a tree held in a networkx
+``DiGraph``: folder nodes ``"folder:Root"``, ``"folder:Business"``,
+``"folder:Business/Retail"`` and member account nodes ``"account:ID"``, with
+an edge from each folder to its sub-folders and to the accounts it holds.
+External accounts are known to the organisation but are not in the tree.
+
+A folder is named by its full path below Root (``"Business/Retail"``; Root
+itself is ``"Root"``, and a leading ``"Root/"`` may be written or left out).
+A folder name that occurs once may stand for its path.
+
+Principals (DOMAIN.md 4) are resolved here: ``rd``, ``folder:PATH``,
+``account:ID`` or a bare account id. A principal is evaluated when it is used
+(:meth:`Organisation.covers`), so moving an account changes what it is
+covered by at once.
+
+Examples
+--------
+>>> org = Organisation.from_spec({
+...     "management_account": "mgmt",
+...     "folders": [{"name": "Business",
+...                  "folders": [{"name": "Retail", "accounts": ["retail-prod"]}]}],
+...     "external_accounts": ["partner"],
+... })
+>>> org.folders()
+['Root', 'Business', 'Business/Retail']
+>>> business = org.parse_principal("folder:Business")
+>>> str(business), org.covers(business, "retail-prod")
+('folder:Business', True)
+>>> org.move_account("mgmt", "retail-prod", "Root")
+>>> org.covers(business, "retail-prod")
+False
+>>> org.parse_principal("folder:Retail"), org.parse_principal("partner")
+(Principal(kind='folder', value='Business/Retail'), Principal(kind='account', value='partner'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from .errors import DomainError, UsageError
+from .quotas import Quotas
+
+__all__ = ["ROOT", "Organisation", "Principal"]
+
+#: The path of the root folder.
+ROOT = "Root"
+
+_ROOT_NODE = f"folder:{ROOT}"
+_PRINCIPAL_KINDS = ("rd", "folder", "account")
+_ORG_KEYS = ("management_account", "accounts", "folders", "external_accounts")
+_FOLDER_KEYS = ("name", "accounts", "folders")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A target of a resource share: the whole RD, a folder or one account.
+
+    ``value`` is ``""`` for ``rd``, the full folder path for ``folder`` and
+    the account id for ``account``.
+
+    Examples
+    --------
+    >>> str(Principal("folder", "Business/Retail")), str(Principal("rd", ""))
+    ('folder:Business/Retail', 'rd')
+    """
+
+    kind: str
+    value: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in _PRINCIPAL_KINDS:
+            raise UsageError(f"principal kind {self.kind!r} is not one of {_PRINCIPAL_KINDS}")
+        if (self.kind == "rd") != (self.value == ""):
+            raise UsageError(f"principal {self.kind}:{self.value!r}: only rd has an empty value")
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "rd" else f"{self.kind}:{self.value}"
+
+
+def _folder_node(path: str) -> str:
+    return f"folder:{path}"
+
+
+def _account_node(account: str) -> str:
+    return f"account:{account}"
+
+
+def _normalise(path: str) -> str:
+    """``"Root/Business"`` and ``"Business"`` name the same folder."""
+    return path[len(ROOT) + 1:] if path.startswith(f"{ROOT}/") else path
+
+
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0] or ROOT
+
+
+def _check_folder_path(path: object) -> str:
+    """Return the normalised path, or raise UsageError for a malformed one."""
+    if not isinstance(path, str):
+        raise UsageError(f"a folder path is a string such as 'Business/Retail', not {path!r}")
+    path = _normalise(path)
+    for name in path.split("/"):
+        if not name or ":" in name:
+            raise UsageError(
+                f"folder path {path!r} has the invalid folder name {name!r}: a folder name is "
+                "non-empty and contains neither '/' nor ':'; rename the folder")
+    return path
+
+
+class Organisation:
+    """A resource directory: folders, member accounts, and the external accounts.
+
+    Parameters
+    ----------
+    management_account : the account that created the directory; it is a
+        member placed in Root.
+    quotas : the quotas in force (``rd_folders``, ``rd_members``,
+        ``folder_depth``); the documented defaults when omitted.
+
+    Attributes
+    ----------
+    graph : the tree, folders and member accounts (see the module docstring).
+        Read it freely; change it only through the methods.
+
+    Examples
+    --------
+    >>> org = Organisation("mgmt")
+    >>> org.add_folder("Network")
+    'Network'
+    >>> org.add_account("netadmin", "Network")
+    >>> org.add_external("partner")
+    >>> org.members(), org.externals(), org.folder_of("netadmin"), org.folder_of("partner")
+    (['mgmt', 'netadmin'], ['partner'], 'Network', None)
+    """
+
+    def __init__(self, management_account: str, quotas: Quotas | None = None) -> None:
+        _check_account_id(management_account)
+        self.management_account = management_account
+        self.quotas = quotas if quotas is not None else Quotas()
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self.graph.add_node(_ROOT_NODE, kind="folder", path=ROOT)
+        self.graph.add_node(_account_node(management_account), kind="account")
+        self.graph.add_edge(_ROOT_NODE, _account_node(management_account))
+        self._externals: set[str] = set()
+
+    # -- building ----------------------------------------------------------------------
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], quotas: Quotas | None = None) -> Organisation:
+        """Build an organisation from the ``org:`` section of a scenario.
+
+        Parameters
+        ----------
+        spec : ``{"management_account": ID, "accounts": [...], "folders": [...],
+            "external_accounts": [...]}``; each folder is ``{"name": NAME,
+            "accounts": [...], "folders": [...]}``. Only ``management_account``
+            is required.
+        quotas : the quotas in force; the defaults when omitted.
+
+        Raises
+        ------
+        UsageError
+            For an unknown key or a wrong type, an invalid folder name, a folder
+            path or an account declared twice, a folder deeper than
+            ``folder_depth``, more folders than ``rd_folders`` (Root not
+            counted) or more members than ``rd_members`` (the management
+            account counted). The message names the offending value.
+
+        Examples
+        --------
+        >>> Organisation.from_spec({"management_account": "mgmt",
+        ...                         "folders": [{"name": "A", "accounts": ["mgmt"]}]})
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        simkit.errors.UsageError: account 'mgmt' is declared twice (as the management ... A): ...
+        """
+        quotas = quotas if quotas is not None else Quotas()
+        _check_keys(spec, _ORG_KEYS, "org")
+        if "management_account" not in spec:
+            raise UsageError("org has no management_account: name the account that owns the "
+                             "resource directory, e.g. management_account: mgmt")
+        mgmt = spec["management_account"]
+        _check_account_id(mgmt, "as the management account")
+
+        folders: list[str] = []                   # declaration order, parents first
+        places: dict[str, str] = {mgmt: "as the management account"}
+        placement: list[tuple[str, str]] = []     # (account, folder) of members but mgmt
+
+        def declare(account: Any, where: str, folder: str | None) -> None:
+            _check_account_id(account, where)
+            if account in places:
+                raise UsageError(
+                    f"account {account!r} is declared twice ({places[account]} and {where}): "
+                    "an account is declared once, in one place; remove one of the entries")
+            places[account] = where
+            if folder is not None:
+                placement.append((account, folder))
+
+        for account in _list_of(spec, "accounts", "org"):
+            declare(account, "in Root", ROOT)
+        stack: list[tuple[str, Any]] = [
+            ("", f) for f in reversed(_list_of(spec, "folders", "org"))]
+        while stack:
+            parent, entry = stack.pop()
+            where = f"a folder under {parent or ROOT}"
+            if not isinstance(entry, Mapping):
+                raise UsageError(f"{where} must be a mapping with a name, not {entry!r}")
+            _check_keys(entry, _FOLDER_KEYS, where)
+            name = entry.get("name")
+            if not isinstance(name, str) or not name or "/" in name or ":" in name:
+                raise UsageError(
+                    f"{where} has the invalid name {name!r}: a folder name is a non-empty "
+                    "string without '/' or ':'; rename the folder")
+            path = f"{parent}/{name}" if parent else name
+            if path == ROOT:
+                raise UsageError(f"a top-level folder is named {ROOT!r}: that name is the root "
+                                 "folder's; rename the folder")
+            if path in folders:
+                raise UsageError(f"folder path {path!r} is declared twice: folder paths are "
+                                 "unique; rename one of the folders or merge them")
+            depth = path.count("/") + 1
+            limit = quotas["folder_depth"]
+            if depth > limit:
+                raise UsageError(
+                    f"folder {path!r} is {depth} levels below Root, deeper than the quota "
+                    f"folder_depth = {limit}; nest it less deeply or raise the quota with "
+                    "quotas: {folder_depth: N}")
+            folders.append(path)
+            for account in _list_of(entry, "accounts", f"folder {path}"):
+                declare(account, f"in folder {path}", path)
+            stack.extend((path, f) for f in reversed(_list_of(entry, "folders", f"folder {path}")))
+        for account in _list_of(spec, "external_accounts", "org"):
+            declare(account, "as an external account", None)
+
+        if len(folders) > quotas["rd_folders"]:
+            raise UsageError(
+                f"the organisation declares {len(folders)} folders (Root not counted), over the "
+                f"quota rd_folders = {quotas['rd_folders']}; remove folders or raise the quota "
+                "with quotas: {rd_folders: N}")
+        members = len(placement) + 1
+        if members > quotas["rd_members"]:
+            raise UsageError(
+                f"the resource directory has {members} member accounts (the management account "
+                f"included), over the quota rd_members = {quotas['rd_members']}; declare some "
+                "as external_accounts or raise the quota with quotas: {rd_members: N}")
+
+        org = cls(mgmt, quotas)
+        for path in folders:
+            org.add_folder(path)
+        for account, folder in placement:
+            org.add_account(account, folder)
+        for account in spec.get("external_accounts") or []:
+            org.add_external(account)
+        return org
+
+    def add_folder(self, path: str) -> str:
+        """Create the folder ``path``; its parent must exist. Return the full path.
+
+        Raises
+        ------
+        UsageError : a malformed path (an empty name, or one with ``:``).
+        DomainError
+            ``ResourceNotFound.Folder`` (no parent), ``OperationDenied.ResourceExist``,
+            ``QuotaExceeded.FolderDepth``, ``QuotaExceeded.RdFolders``.
+        """
+        path = _check_folder_path(path)
+        parent = _parent(path)
+        if not self._has_folder(parent):
+            raise DomainError("ResourceNotFound.Folder", folder=parent)
+        if self._has_folder(path):
+            raise DomainError("OperationDenied.ResourceExist", kind="folder", id=path)
+        self.quotas.check("folder_depth", self.depth(parent), subject=f"folder {path}")
+        self.quotas.check("rd_folders", len(self._folder_nodes()) - 1,
+                          subject="the resource directory")
+        self.graph.add_node(_folder_node(path), kind="folder", path=path)
+        self.graph.add_edge(_folder_node(parent), _folder_node(path))
+        return path
+
+    def add_account(self, account: str, folder: str = ROOT) -> None:
+        """Add ``account`` as a member in ``folder`` (a path, or a unique folder name).
+
+        Raises ``ResourceNotFound.Folder``, ``OperationDenied.ResourceExist``
+        (the account is already declared, as a member or an external) or
+        ``QuotaExceeded.RdMembers``.
+        """
+        _check_account_id(account)
+        path = self.resolve_folder(folder)
+        self._check_new_account(account)
+        self.quotas.check("rd_members", len(self.members()), subject="the resource directory")
+        self.graph.add_node(_account_node(account), kind="account")
+        self.graph.add_edge(_folder_node(path), _account_node(account))
+
+    def add_external(self, account: str) -> None:
+        """Declare ``account`` as an external account (outside the directory)."""
+        _check_account_id(account)
+        self._check_new_account(account)
+        self._externals.add(account)
+
+    # -- operations (the management account's API) -------------------------------------
+
+    def move_account(self, actor: str, account: str, folder: str) -> None:
+        """``MoveAccount``: put the member ``account`` in ``folder``.
+
+        Only the management account may move accounts, itself included (the
+        cloud documents no exception for it). Checked in this order:
+        ``Forbidden`` (actor), ``ResourceNotFound.Account`` (not a member),
+        ``ResourceNotFound.Folder``. Moving to the current folder is a no-op.
+
+        Examples
+        --------
+        >>> org = Organisation("mgmt")
+        >>> org.add_account("dev")
+        >>> org.move_account("dev", "dev", "Root")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        simkit.errors.DomainError: Forbidden: dev may not move accounts: only ... mgmt ...
+        """
+        self._check_management(actor, "move accounts")
+        self._check_member(account)
+        path = self.resolve_folder(folder)
+        node = _account_node(account)
+        self.graph.remove_edge(next(iter(self.graph.predecessors(node))), node)
+        self.graph.add_edge(_folder_node(path), node)
+
+    def remove_account(self, actor: str, account: str) -> None:
+        """Remove the member ``account`` from the directory; it becomes external.
+
+        Checked in this order: ``Forbidden`` (actor is not the management
+        account), ``ResourceNotFound.Account`` (not a member),
+        ``OperationDenied.RemoveManagementAccount``.
+        """
+        self._check_management(actor, "remove accounts")
+        self._check_member(account)
+        if account == self.management_account:
+            raise DomainError("OperationDenied.RemoveManagementAccount", account=account)
+        self.graph.remove_node(_account_node(account))
+        self._externals.add(account)
+
+    # -- queries -----------------------------------------------------------------------
+
+    def knows(self, account: str) -> bool:
+        """True for a member or an external account."""
+        return self.is_member(account) or self.is_external(account)
+
+    def is_member(self, account: str) -> bool:
+        return _account_node(account) in self.graph
+
+    def is_external(self, account: str) -> bool:
+        return account in self._externals
+
+    def folder_of(self, account: str) -> str | None:
+        """The folder path of a member (``"Root"`` at the top), None for an external.
+
+        Raises ``ResourceNotFound.Account`` for an account the organisation
+        does not know.
+        """
+        if self.is_external(account):
+            return None
+        self._check_member(account)
+        (parent,) = self.graph.predecessors(_account_node(account))
+        return self.graph.nodes[parent]["path"]
+
+    def accounts_in(self, folder: str, recursive: bool = True) -> set[str]:
+        """Members in ``folder``, and with ``recursive`` in its sub-folders too."""
+        node = _folder_node(self.resolve_folder(folder))
+        nodes = nx.descendants(self.graph, node) if recursive else self.graph.successors(node)
+        return {n.partition(":")[2] for n in nodes if self.graph.nodes[n]["kind"] == "account"}
+
+    def resolve_folder(self, name: str) -> str:
+        """The full path of ``name``: a full path, or a folder name found once.
+
+        A full path wins over a name (``"Retail"`` is the top-level folder
+        Retail even when ``Business/Retail`` exists too).
+
+        Raises
+        ------
+        DomainError : ``ResourceNotFound.Folder`` when nothing matches.
+        UsageError : when the name belongs to several folders; the message lists them.
+        """
+        path = _check_folder_path(name)
+        if self._has_folder(path):
+            return path
+        candidates = [] if "/" in path else [
+            p for p in self.folders() if p.rpartition("/")[2] == path]
+        if not candidates:
+            raise DomainError("ResourceNotFound.Folder", folder=name)
+        if len(candidates) > 1:
+            raise UsageError(
+                f"the folder name {name!r} is ambiguous: it names {', '.join(candidates)}; "
+                "write the full path, e.g. folder:" + candidates[0])
+        return candidates[0]
+
+    def parse_principal(self, text: str) -> Principal:
+        """Read a principal: ``rd``, ``folder:PATH``, ``account:ID`` or a bare account id.
+
+        ``rd`` always means the whole directory (write ``account:rd`` for an
+        account with that id). External accounts are valid principals.
+
+        Raises
+        ------
+        DomainError : ``ResourceNotFound.Folder`` or ``ResourceNotFound.Account``.
+        UsageError : an empty principal, or an ambiguous folder name.
+        """
+        if not isinstance(text, str) or not text:
+            raise UsageError(f"a principal is rd, folder:PATH, account:ID or an account id, "
+                             f"not {text!r}")
+        if text == "rd":
+            return Principal("rd", "")
+        kind, sep, value = text.partition(":")
+        if sep and kind == "folder":
+            return Principal("folder", self.resolve_folder(value))
+        account = value if sep and kind == "account" else text
+        if not self.knows(account):
+            raise DomainError(
+                "ResourceNotFound.Account",
+                f"the account {account} is not declared in the organisation "
+                "(neither a member nor an external account)", account=account)
+        return Principal("account", account)
+
+    def covers(self, principal: Principal, account: str) -> bool:
+        """True when ``principal`` includes ``account`` now.
+
+        ``rd`` covers the current members; a folder the members in it or in
+        its sub-folders; an account principal that account only.
+        """
+        if principal.kind == "account":
+            return principal.value == account
+        if not self.is_member(account):
+            return False
+        if principal.kind == "rd":
+            return True
+        folder = _folder_node(_normalise(principal.value))
+        return folder in self.graph and folder in nx.ancestors(self.graph, _account_node(account))
+
+    def members(self) -> list[str]:
+        """Member account ids, sorted."""
+        return sorted(n.partition(":")[2] for n in self._nodes_of("account"))
+
+    def externals(self) -> list[str]:
+        """External account ids, sorted."""
+        return sorted(self._externals)
+
+    def folders(self) -> list[str]:
+        """Folder paths: ``"Root"`` first, then the others sorted."""
+        return [ROOT, *sorted(self.graph.nodes[n]["path"] for n in self._folder_nodes()
+                              if n != _ROOT_NODE)]
+
+    def depth(self, folder: str) -> int:
+        """Levels below Root (Root is 0, ``Business/Retail`` is 2)."""
+        node = _folder_node(self.resolve_folder(folder))
+        return nx.shortest_path_length(self.graph, _ROOT_NODE, node)
+
+    # -- state -------------------------------------------------------------------------
+
+    def copy(self) -> Organisation:
+        """An independent copy (the quotas, immutable, are shared)."""
+        other = Organisation.__new__(Organisation)
+        other.management_account = self.management_account
+        other.quotas = self.quotas
+        other.graph = self.graph.copy()
+        other._externals = set(self._externals)
+        return other
+
+    def fingerprint(self) -> tuple:
+        """A hashable value, equal exactly when two organisations have the same
+        management account, folders, member placement and external accounts."""
+        return (
+            self.management_account,
+            tuple(self.folders()),
+            tuple((a, self.folder_of(a)) for a in self.members()),
+            tuple(self.externals()),
+        )
+
+    def __repr__(self) -> str:
+        return (f"<Organisation management_account={self.management_account!r} "
+                f"folders={len(self.folders())} members={len(self.members())} "
+                f"externals={len(self._externals)}>")
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _nodes_of(self, kind: str) -> Iterator[str]:
+        return (n for n, k in self.graph.nodes(data="kind") if k == kind)
+
+    def _folder_nodes(self) -> list[str]:
+        return list(self._nodes_of("folder"))
+
+    def _has_folder(self, path: str) -> bool:
+        return _folder_node(path) in self.graph
+
+    def _check_new_account(self, account: str) -> None:
+        if self.knows(account):
+            raise DomainError("OperationDenied.ResourceExist", kind="account", id=account)
+
+    def _check_member(self, account: str) -> None:
+        if not self.is_member(account):
+            raise DomainError("ResourceNotFound.Account", account=account)
+
+    def _check_management(self, actor: str, action: str) -> None:
+        if actor != self.management_account:
+            raise DomainError(
+                "Forbidden", actor=actor, action=action,
+                reason=f"only the management account {self.management_account} "
+                       "manages the resource directory")
+
+
+def _check_account_id(account: object, where: str = "") -> None:
+    if not isinstance(account, str) or not account:
+        hint = "; quote numeric ids in YAML ('1234')" if isinstance(account, int) else ""
+        place = f" {where}" if where else ""
+        raise UsageError(f"the account id {account!r}{place} is not valid: an account id is a "
+                         f"non-empty string{hint}")
+
+
+def _check_keys(spec: object, allowed: tuple[str, ...], where: str) -> None:
+    if not isinstance(spec, Mapping):
+        raise UsageError(f"{where} must be a mapping, not {spec!r}")
+    unknown = sorted(str(k) for k in spec if k not in allowed)
+    if unknown:
+        raise UsageError(f"{where} has the unknown key(s) {', '.join(unknown)}; "
+                         f"the keys are {', '.join(allowed)}")
+
+
+def _list_of(spec: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = spec.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UsageError(f"{where}.{key} must be a list, not {value!r}")
+    return value
