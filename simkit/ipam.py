@@ -1,0 +1,800 @@
+"""The IPAM model: IPAMs, scopes, pools, provisioned CIDRs, allocations and VPCs.
+
+:class:`IpamModel` holds every IPAM object of a simulation and applies the
+cloud's rules (DOMAIN.md sections 2, 5 and 6) to each request.  Who may do
+what is not decided here: every pool request names its action (one of
+:data:`ACTIONS`) and asks an :class:`Access` policy first.  The default
+policy, :class:`OwnerAccess`, lets only a pool's owner see it; the sharing
+layer supplies a policy that adds what resource shares grant.
+
+A pool request is checked in the documented order, and the first failure is
+its error: the caller sees the pool (``ResourceNotFound.*``), may do the
+action (``Forbidden``), the parameters are well formed, the region fits, the
+pool's allocation rules allow the mask, the quotas allow it, and the space
+is free.  Every method validates before it changes anything, so a failed
+request leaves the model exactly as it was (``fingerprint()`` is unchanged).
+
+Examples
+--------
+>>> model = IpamModel()
+>>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+>>> _ = model.create_pool("netadmin", "ipam-main", "corp", cidrs=["10.0.0.0/8"])
+>>> hz = model.create_pool("netadmin", "ipam-main", "hz", source="corp",
+...                        region="cn-hangzhou", masks=[20], default_mask=26)
+>>> model.list_pool_cidrs("netadmin", "hz")
+[Cidr.parse('10.0.0.0/20')]
+>>> vpc = model.create_vpc("netadmin", "vpc-shop", "cn-hangzhou", pool="hz")
+>>> str(vpc.cidr), vpc.managed
+('10.0.0.0/26', True)
+>>> model.utilisation("hz")["utilisation"]
+0.015625
+>>> model.create_vpc("netadmin", "vpc-2", "cn-shanghai", pool="hz")
+Traceback (most recent call last):
+...
+simkit.errors.DomainError: OperationDenied.RequestRegionInvalid: the request region cn-shanghai ...
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Protocol
+
+from .addresses import WIDTH, Cidr, check_mask, parse_cidr
+from .allocator import STRATEGIES, AddressSpace
+from .errors import DomainError, UsageError
+from .quotas import Quotas
+from .vpcs import Vpc, VpcRequests
+
+__all__ = [
+    "ACTIONS",
+    "Access",
+    "Allocation",
+    "Ipam",
+    "IpamModel",
+    "OwnerAccess",
+    "Pool",
+    "Scope",
+    "Vpc",
+]
+
+#: The action of each pool request, as the access policy sees it (docs/architecture.md).
+ACTIONS: tuple[str, ...] = (
+    "create_vpc",
+    "associate_vpc_cidr_block",
+    "delete_ipam_pool",
+    "update_ipam_pool",
+    "update_ipam_pool_rules",
+    "update_ipam_pool_auto_import",
+    "list_ipam_pools",
+    "list_ipam_pool_cidrs",
+    "add_ipam_pool_cidr",
+    "delete_ipam_pool_cidr",
+    "create_ipam_pool_allocation",
+    "delete_ipam_pool_allocation",
+    "list_ipam_pool_allocations",
+    "list_ipam_resource_cidrs",
+    "get_ipam_pool_next_available_cidr",
+    "create_ipam_pool",
+)
+
+#: The allocation types of a pool (DOMAIN.md 2).
+ALLOCATION_TYPES = ("VPC", "Custom", "IpamPool")
+
+_UNCHANGED: Any = ...
+
+
+# -- records ---------------------------------------------------------------------------
+@dataclass
+class Ipam:
+    """An IP address manager: one per account per region (by default)."""
+
+    id: str
+    owner: str
+    region: str
+    operating_regions: tuple[str, ...]
+    scopes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scope:
+    """A separate address space of an IPAM; ``kind`` is "private" or "public"."""
+
+    id: str
+    ipam: str
+    kind: str
+    version: int
+    default: bool
+
+
+@dataclass
+class Pool:
+    """An address pool; ``source`` names its parent pool (None for a top-level pool)."""
+
+    id: str
+    ipam: str
+    scope: str
+    owner: str
+    source: str | None
+    region: str | None
+    version: int
+    depth: int
+    min_mask: int
+    max_mask: int
+    default_mask: int | None
+    auto_import: bool
+    strategy: str
+    name: str | None
+    description: str | None
+    space: AddressSpace
+    children: list[str] = field(default_factory=list)
+    created_at: object = 0
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A block handed out by a pool; ``type`` is "VPC", "Custom" or "IpamPool".
+
+    ``resource`` is the VPC id (VPC), the allocation's name (Custom) or the
+    child pool's id (IpamPool).
+    """
+
+    id: str
+    pool: str
+    cidr: Cidr
+    type: str
+    resource: str
+    created_by: str
+    created_at: object
+    region: str | None
+
+
+# -- access policy ---------------------------------------------------------------------
+class Access(Protocol):
+    """Who may see a pool and do an action on it."""
+
+    def check(self, actor: str, pool: Pool, action: str, *,
+              allocation: Allocation | None = None) -> None:
+        """Raise ResourceNotFound.IpamPool when actor cannot see pool,
+        Forbidden when it sees it but the action is not granted."""
+
+    def can_see(self, actor: str, pool: Pool) -> bool:
+        """True when ``actor`` sees ``pool``."""
+
+    def shares_of(self, pool: Pool) -> list[str]:
+        """Ids of the active resource shares that hold pool."""
+
+
+class OwnerAccess:
+    """The policy without sharing: a pool's owner sees it and does anything; nobody else.
+
+    Examples
+    --------
+    >>> model = IpamModel()
+    >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+    >>> _ = model.create_pool("netadmin", "ipam-main", "corp")
+    >>> [p.id for p in model.list_pools("netadmin")], model.list_pools("shop")
+    (['corp'], [])
+    """
+
+    def check(self, actor: str, pool: Pool, action: str, *,
+              allocation: Allocation | None = None) -> None:
+        if action not in ACTIONS:
+            raise UsageError(f"unknown action {action!r}; known actions: {', '.join(ACTIONS)}")
+        if actor != pool.owner:
+            raise DomainError("ResourceNotFound.IpamPool", pool=pool.id, actor=actor)
+
+    def can_see(self, actor: str, pool: Pool) -> bool:
+        return actor == pool.owner
+
+    def shares_of(self, pool: Pool) -> list[str]:
+        return []
+
+
+# -- the model ---------------------------------------------------------------------------
+class IpamModel(VpcRequests):
+    """Every IPAM object of one simulation, and the rules requests follow.
+
+    Parameters
+    ----------
+    quotas : the quotas in force (default: the documented defaults).
+    rng : the simulation's generator, used by pools with the ``random`` strategy.
+    clock : returns the current time, recorded as ``created_at``.
+    access : the access policy (default :class:`OwnerAccess`).
+
+    Attributes
+    ----------
+    ipams, scopes, pools, vpcs, allocations : dicts keyed by id, in creation order.
+
+    Examples
+    --------
+    >>> model = IpamModel()
+    >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+    >>> _ = model.create_pool("netadmin", "ipam-main", "corp", cidrs=["10.0.0.0/16"],
+    ...                       min_mask=20, max_mask=28)
+    >>> a = model.create_allocation("netadmin", "corp", mask=24, name="lab")
+    >>> a.id, str(a.cidr), a.type
+    ('lab', '10.0.0.0/24', 'Custom')
+    >>> model.create_allocation("netadmin", "corp", mask=16)
+    Traceback (most recent call last):
+    ...
+    simkit.errors.DomainError: OperationDenied.MaskOfCidrIsNotAllowed: the mask /16 is outside ...
+    """
+
+    def __init__(self, quotas: Quotas | None = None, *, rng: random.Random | None = None,
+                 clock: Callable[[], object] = lambda: 0,
+                 access: Access | None = None) -> None:
+        self.quotas = quotas if quotas is not None else Quotas()
+        self.rng = rng
+        self.clock = clock
+        self.access: Access = access if access is not None else OwnerAccess()
+        self.ipams: dict[str, Ipam] = {}
+        self.scopes: dict[str, Scope] = {}
+        self.pools: dict[str, Pool] = {}
+        self.vpcs: dict[str, Vpc] = {}
+        self.allocations: dict[str, Allocation] = {}
+        self._counter = 0
+        # derived: pool id -> {cidr: allocation id}, and IPs per allocation type
+        self._index: dict[str, dict[Cidr, str]] = {}
+        self._typed_ips: dict[str, dict[str, int]] = {}
+
+    # -- IPAMs and scopes ------------------------------------------------------------
+    def create_ipam(self, actor: str, ipam: str, region: str,
+                    operating_regions: Iterable[str] = (),
+                    scopes: Iterable[str] = ()) -> Ipam:
+        """Create an IPAM owned by ``actor`` with its two default scopes.
+
+        The default scopes are ``<ipam>-private`` (IPv4) and ``<ipam>-public``
+        (IPv6); ``scopes`` adds custom private IPv4 scopes.  The home region
+        is always an operating region.
+        """
+        regions = tuple(dict.fromkeys([region, *_items("operating_regions", operating_regions)]))
+        custom = _items("scopes", scopes)
+        scope_ids = [f"{ipam}-private", f"{ipam}-public", *custom]
+        if ipam in self.ipams:
+            raise DomainError("OperationDenied.ResourceExist", kind="IPAM", id=ipam)
+        for sid in scope_ids:
+            if sid in self.scopes or scope_ids.count(sid) > 1:
+                raise DomainError("OperationDenied.ResourceExist", kind="scope", id=sid)
+        owned_here = sum(1 for i in self.ipams.values() if i.owner == actor and i.region == region)
+        self.quotas.check("ipams_per_region", owned_here,
+                          subject=f"account {actor} in region {region}")
+        self.quotas.check("scopes_per_ipam", 0, adding=len(scope_ids), subject=f"IPAM {ipam}")
+        new = Ipam(ipam, actor, region, regions, scope_ids)
+        self.ipams[ipam] = new
+        self.scopes[scope_ids[0]] = Scope(scope_ids[0], ipam, "private", 4, True)
+        self.scopes[scope_ids[1]] = Scope(scope_ids[1], ipam, "public", 6, True)
+        for sid in custom:
+            self.scopes[sid] = Scope(sid, ipam, "private", 4, False)
+        return new
+
+    def create_scope(self, actor: str, ipam: str, scope: str) -> Scope:
+        """Add a custom private IPv4 scope to an IPAM of ``actor``."""
+        home = self._ipam(actor, ipam)
+        if scope in self.scopes:
+            raise DomainError("OperationDenied.ResourceExist", kind="scope", id=scope)
+        self.quotas.check("scopes_per_ipam", len(home.scopes), subject=f"IPAM {ipam}")
+        new = Scope(scope, ipam, "private", 4, False)
+        self.scopes[scope] = new
+        home.scopes.append(scope)
+        return new
+
+    def delete_scope(self, actor: str, scope: str) -> None:
+        """Delete a custom scope that holds no pool."""
+        sc = self._scope(actor, scope)
+        if sc.default:
+            raise DomainError("OperationDenied.DeleteDefaultScope", scope=scope)
+        held = [p.id for p in self.pools.values() if p.scope == scope]
+        if held:
+            raise DomainError("DependencyViolation.IpamPool",
+                              f"scope {scope} still holds the pools {', '.join(held)}",
+                              scope=scope, pool=held[0], pools=held)
+        del self.scopes[scope]
+        self.ipams[sc.ipam].scopes.remove(scope)
+
+    # -- pools -----------------------------------------------------------------------
+    def create_pool(self, actor: str, ipam: str, pool: str, *, source: str | None = None,
+                    scope: str | None = None, region: str | None = None,
+                    min_mask: int | None = None, max_mask: int | None = None,
+                    default_mask: int | None = None, auto_import: bool = False,
+                    strategy: str = "first", name: str | None = None,
+                    description: str | None = None, cidrs: Iterable[Cidr | str] = (),
+                    masks: Iterable[int] = ()) -> Pool:
+        """Create a pool, then provision ``cidrs`` and ``masks`` as :meth:`add_pool_cidr` would.
+
+        A pool without ``source`` is a top-level pool of ``scope`` (default:
+        the IPAM's default private scope); with ``source`` it is a child pool
+        in its source's IPAM and scope, and inherits the source's region when
+        the source has one.  All or nothing: if any CIDR cannot be
+        provisioned, the pool is not created and nothing changes.
+
+        Examples
+        --------
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+        >>> _ = model.create_pool("netadmin", "ipam-main", "corp", cidrs=["10.0.0.0/16"])
+        >>> model.create_pool("netadmin", "ipam-main", "hz", source="corp",
+        ...                   masks=[17, 17, 17])
+        Traceback (most recent call last):
+        ...
+        simkit.errors.DomainError: OperationDenied.AvailableCidrInsufficient: pool corp has no ...
+        >>> sorted(model.pools), model.list_pool_allocations("netadmin", "corp")
+        (['corp'], [])
+        """
+        src = self._pool(actor, source, "create_ipam_pool") if source is not None else None
+        home = self._ipam(actor, ipam)
+        if src is not None and src.ipam != ipam:
+            raise DomainError("ResourceNotFound.IpamPool",
+                              f"the source pool {source} is not a pool of IPAM {ipam}",
+                              pool=source, ipam=ipam, actor=actor)
+        if src is None:
+            sc = self._scope(actor, home.scopes[0] if scope is None else scope, ipam=ipam)
+        else:
+            if scope is not None and scope != src.scope:
+                self._scope(actor, scope, ipam=ipam)
+                raise DomainError("OperationDenied.ScopeMismatch", scope=scope,
+                                  source=src.id, source_scope=src.scope)
+            sc = self.scopes[src.scope]
+        # parameters
+        if pool in self.pools:
+            raise DomainError("OperationDenied.ResourceExist", kind="pool", id=pool)
+        if strategy not in STRATEGIES:
+            raise UsageError(f"unknown allocation strategy {strategy!r}; "
+                             f"choose one of {', '.join(STRATEGIES)}")
+        lo, hi, default = self._rules(pool, sc.version, min_mask, max_mask, default_mask)
+        requests = [self._request(pool, sc.version, c, None, None, top=src is None)
+                    for c in _items("cidrs", cidrs)]
+        requests += [self._request(pool, sc.version, None, m, None, top=src is None)
+                     for m in _items("masks", masks)]
+        # region
+        if src is not None and src.region is not None:
+            if region is not None and region != src.region:
+                raise DomainError("OperationDenied.RegionMismatch", region=region,
+                                  source_region=src.region, pool=pool, source=src.id)
+            region = src.region
+        if region is not None and region not in home.operating_regions:
+            raise DomainError("OperationDenied.RegionNotOperating", region=region, ipam=ipam)
+        if auto_import and region is None:
+            raise DomainError("OperationDenied.AutoImportNeedsRegion", pool=pool)
+        # allocation rules: its own, then the source's for what it takes from the source
+        if default is not None and not lo <= default <= hi:
+            raise DomainError("OperationDenied.MaskOfCidrIsNotAllowed", mask=default, pool=pool,
+                              min_mask=lo, max_mask=hi)
+        if src is not None:
+            for _, m in requests:
+                self._check_rules(src, m)
+        # quotas
+        if src is not None:
+            self.quotas.check("pool_depth", src.depth, subject=f"pool {pool}")
+            self.quotas.check("child_pools_per_pool", len(src.children),
+                              subject=f"pool {src.id}")
+        in_scope = sum(1 for p in self.pools.values() if p.scope == sc.id)
+        self.quotas.check("pools_per_scope", in_scope, subject=f"scope {sc.id}")
+        if requests:
+            self.quotas.check("cidrs_per_pool", 0, adding=len(requests), subject=f"pool {pool}")
+        # space, on a copy of the source's space
+        new = Pool(pool, ipam, sc.id, home.owner, source, region, sc.version,
+                   1 if src is None else src.depth + 1, lo, hi, default, auto_import, strategy,
+                   name, description, AddressSpace(sc.version, name=pool, rng=self.rng),
+                   created_at=self.clock())
+        work = src.space.copy() if src is not None and requests else None
+        taken = [self._provision(new, src, work, c, m) for c, m in requests]
+        # commit
+        self.pools[pool] = new
+        self._index[pool] = {}
+        self._typed_ips[pool] = dict.fromkeys(ALLOCATION_TYPES, 0)
+        if src is not None:
+            src.children.append(pool)
+            if work is not None:
+                src.space = work
+            for c in taken:
+                self._record(src, c, "IpamPool", pool, actor, region)
+        return new
+
+    def update_pool(self, actor: str, pool: str, *, name: str | None = None,
+                    description: str | None = None, min_mask: int | None = _UNCHANGED,
+                    max_mask: int | None = _UNCHANGED, default_mask: int | None = _UNCHANGED,
+                    auto_import: bool | None = None) -> Pool:
+        """Change a pool's name, description, allocation rules or auto import.
+
+        A rule left out is unchanged; ``None`` resets it (min 0, max the
+        address width, no default mask).  Each action the call touches is
+        checked (``update_ipam_pool``, ``update_ipam_pool_rules``,
+        ``update_ipam_pool_auto_import``).  Existing allocations are kept
+        even when they break the new rules.
+
+        Examples
+        --------
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+        >>> p = model.create_pool("netadmin", "ipam-main", "corp")
+        >>> p = model.update_pool("netadmin", "corp", min_mask=16, default_mask=24)
+        >>> p.min_mask, p.max_mask, p.default_mask
+        (16, 32, 24)
+        """
+        touches_rules = any(v is not _UNCHANGED for v in (min_mask, max_mask, default_mask))
+        actions = [a for a, touched in (
+            ("update_ipam_pool", name is not None or description is not None),
+            ("update_ipam_pool_rules", touches_rules),
+            ("update_ipam_pool_auto_import", auto_import is not None),
+        ) if touched] or ["update_ipam_pool"]
+        p = self._pool(actor, pool, actions[0])
+        for action in actions[1:]:
+            self.access.check(actor, p, action)
+        lo, hi, default = self._rules(
+            pool, p.version,
+            p.min_mask if min_mask is _UNCHANGED else min_mask,
+            p.max_mask if max_mask is _UNCHANGED else max_mask,
+            p.default_mask if default_mask is _UNCHANGED else default_mask)
+        if default is not None and not lo <= default <= hi:
+            raise DomainError("OperationDenied.MaskOfCidrIsNotAllowed", mask=default, pool=pool,
+                              min_mask=lo, max_mask=hi)
+        if auto_import and p.region is None:
+            raise DomainError("OperationDenied.AutoImportNeedsRegion", pool=pool)
+        if name is not None:
+            p.name = name
+        if description is not None:
+            p.description = description
+        p.min_mask, p.max_mask, p.default_mask = lo, hi, default
+        if auto_import is not None:
+            p.auto_import = auto_import
+        return p
+
+    def delete_pool(self, actor: str, pool: str) -> None:
+        """Delete a pool that is not shared and holds no child, CIDR or custom allocation."""
+        p = self._pool(actor, pool, "delete_ipam_pool")
+        shares = self.access.shares_of(p)
+        if shares:
+            raise DomainError("DependencyViolation.ShareResource", pool=pool,
+                              shares=", ".join(shares))
+        if p.children:
+            raise DomainError("DependencyViolation.IpamPool", pool=pool, children=list(p.children))
+        if p.space.provisioned():
+            raise DomainError("DependencyViolation.PoolCidr", pool=pool)
+        # A custom allocation lies in a provisioned CIDR, so PoolCidr is met first;
+        # the check stays so the documented order holds whatever the state.
+        if self._typed_ips[pool]["Custom"]:
+            raise DomainError("DependencyViolation.CustomPoolAllocation", pool=pool)
+        del self.pools[pool]
+        del self._index[pool]
+        del self._typed_ips[pool]
+        if p.source is not None:
+            self.pools[p.source].children.remove(pool)
+
+    # -- provisioned CIDRs -------------------------------------------------------------
+    def add_pool_cidr(self, actor: str, pool: str, *, cidr: Cidr | str | None = None,
+                      mask: int | None = None) -> Cidr:
+        """Provision a CIDR: explicit for a top-level pool; from the source for a child.
+
+        A child's CIDR (``cidr``, or the source's next block of ``mask``
+        chosen with the source's strategy) becomes an ``IpamPool``
+        allocation of the source, so it must obey the source's rules.
+
+        Examples
+        --------
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+        >>> _ = model.create_pool("netadmin", "ipam-main", "corp", cidrs=["10.0.0.0/8"])
+        >>> _ = model.create_pool("netadmin", "ipam-main", "hz", source="corp")
+        >>> model.add_pool_cidr("netadmin", "hz", mask=12)
+        Cidr.parse('10.0.0.0/12')
+        >>> [(a.type, a.resource) for a in model.list_pool_allocations("netadmin", "corp")]
+        [('IpamPool', 'hz')]
+        """
+        p = self._pool(actor, pool, "add_ipam_pool_cidr")
+        src = self.pools[p.source] if p.source is not None else None
+        c, m = self._request(pool, p.version, cidr, mask, None, top=src is None)
+        if src is not None:
+            self._check_rules(src, m)
+        self.quotas.check("cidrs_per_pool", len(p.space.provisioned()), subject=f"pool {pool}")
+        got = self._provision(p, src, src.space if src is not None else None, c, m)
+        if src is not None:
+            self._record(src, got, "IpamPool", pool, actor, p.region)
+        return got
+
+    def delete_pool_cidr(self, actor: str, pool: str, cidr: Cidr | str) -> None:
+        """Deprovision a CIDR that holds no allocation; a child's CIDR returns to its source."""
+        p = self._pool(actor, pool, "delete_ipam_pool_cidr")
+        c = self._cidr(p, cidr)
+        if c not in p.space.provisioned():
+            raise DomainError("ResourceNotFound.IpamPoolCidr", cidr=c, pool=pool)
+        inside = [self.allocations[self._index[pool][b]] for b in p.space.within(c)]
+        for kind, code in (("IpamPool", "DependencyViolation.SubCidr"),
+                           (None, "OperationDenied.IpamPoolAllocationExist")):
+            held = [a for a in inside if kind is None or a.type == kind]
+            if held:
+                raise DomainError(code, cidr=c, pool=pool, allocations=[a.id for a in held])
+        p.space.remove_cidr(c)
+        if p.source is not None:
+            src = self.pools[p.source]
+            self._forget(self.allocations[self._index[src.id][c]])
+
+    # -- custom allocations -------------------------------------------------------------
+    def create_allocation(self, actor: str, pool: str, *, mask: int | None = None,
+                          cidr: Cidr | str | None = None, name: str | None = None) -> Allocation:
+        """Reserve a block of ``pool`` as a ``Custom`` allocation (id: ``name`` or ``alloc-N``)."""
+        p = self._pool(actor, pool, "create_ipam_pool_allocation")
+        c, m = self._request(pool, p.version, cidr, mask, p.default_mask)
+        if name is not None and name in self.allocations:
+            raise DomainError("OperationDenied.ResourceExist", kind="allocation", id=name)
+        self._check_rules(p, m)
+        got = self._take(p, c, m)
+        return self._record(p, got, "Custom", name, actor, p.region, aid=name)
+
+    def delete_allocation(self, actor: str, allocation: str) -> Allocation:
+        """Release a ``VPC`` or ``Custom`` allocation, named by id or by its CIDR.
+
+        By CIDR text, the candidates are the allocations with exactly that
+        CIDR in a pool the actor sees; the one in the deepest pool is taken
+        (a child's allocation before its source's ``IpamPool`` block), then
+        the earliest created.  An allocation in a pool the actor does not
+        see is ``ResourceNotFound.IpamPoolAllocation``.  Releasing a VPC's
+        allocation unlinks it: the VPC keeps its CIDR, and a VPC whose
+        primary CIDR is released is no longer managed by a pool.
+
+        Examples
+        --------
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+        >>> _ = model.create_pool("netadmin", "ipam-main", "hz", region="cn-hangzhou",
+        ...                       cidrs=["10.0.0.0/16"])
+        >>> _ = model.create_vpc("netadmin", "vpc-1", "cn-hangzhou", pool="hz", mask=24)
+        >>> model.delete_allocation("netadmin", "10.0.0.0/24").resource
+        'vpc-1'
+        >>> model.vpcs["vpc-1"].managed, str(model.vpcs["vpc-1"].cidr)
+        (False, '10.0.0.0/24')
+        """
+        a = self._find_allocation(actor, allocation)
+        self.access.check(actor, self.pools[a.pool], "delete_ipam_pool_allocation",
+                          allocation=a)
+        if a.type not in ("VPC", "Custom"):
+            raise DomainError("OperationDenied.ResourceTypeIsNotCustom", allocation=a.id,
+                              type=a.type)
+        self._forget(a)
+        if a.type == "VPC":
+            self._unlink_vpc(a)
+        return a
+
+    # -- queries ----------------------------------------------------------------------
+    def next_available_cidr(self, actor: str, pool: str, mask: int) -> Cidr | None:
+        """The block a ``/mask`` request would get now (None when none is free); no change."""
+        p = self._pool(actor, pool, "get_ipam_pool_next_available_cidr")
+        m = check_mask(mask, p.version)
+        self._check_rules(p, m)
+        return p.space.preview(m, p.strategy)
+
+    def list_pools(self, actor: str) -> list[Pool]:
+        """The pools ``actor`` sees and may list, in creation order."""
+        out = []
+        for p in self.pools.values():
+            if not self.access.can_see(actor, p):
+                continue
+            try:
+                self.access.check(actor, p, "list_ipam_pools")
+            except DomainError:
+                continue
+            out.append(p)
+        return out
+
+    def list_pool_cidrs(self, actor: str, pool: str) -> list[Cidr]:
+        """The provisioned CIDRs of ``pool``, in address order."""
+        return self._pool(actor, pool, "list_ipam_pool_cidrs").space.provisioned()
+
+    def list_pool_allocations(self, actor: str, pool: str) -> list[Allocation]:
+        """The allocations of ``pool`` (every type), in address order."""
+        p = self._pool(actor, pool, "list_ipam_pool_allocations")
+        index = self._index[p.id]
+        return [self.allocations[index[c]] for c in p.space.allocations()]
+
+    def utilisation(self, pool: str) -> dict:
+        """The figures of ``pool``: IPs provisioned, allocated (in total and by type), free.
+
+        ``utilisation`` is allocated over provisioned IPs (0.0 when nothing
+        is provisioned); ``largest_free_mask`` is None when nothing is free.
+        """
+        if pool not in self.pools:
+            raise DomainError("ResourceNotFound.IpamPool", f"the IPAM pool {pool} does not exist",
+                              pool=pool)
+        space, typed = self.pools[pool].space, self._typed_ips[pool]
+        return {
+            "pool": pool,
+            "provisioned_ips": space.provisioned_ips,
+            "allocated_ips": space.allocated_ips,
+            "allocated_vpc_ips": typed["VPC"],
+            "allocated_custom_ips": typed["Custom"],
+            "allocated_ipam_pool_ips": typed["IpamPool"],
+            "free_ips": space.free_ips,
+            "utilisation": space.utilisation,
+            "largest_free_mask": space.largest_free_mask,
+        }
+
+    # -- copies and comparison ------------------------------------------------------------
+    def copy(self) -> IpamModel:
+        """An independent copy (same quotas, generator, clock and access policy)."""
+        new = IpamModel(self.quotas, rng=self.rng, clock=self.clock, access=self.access)
+        new.ipams = {k: replace(v, scopes=list(v.scopes)) for k, v in self.ipams.items()}
+        new.scopes = {k: replace(v) for k, v in self.scopes.items()}
+        new.pools = {k: replace(v, space=v.space.copy(), children=list(v.children))
+                     for k, v in self.pools.items()}
+        new.vpcs = {k: replace(v, allocations=list(v.allocations), secondary=list(v.secondary))
+                    for k, v in self.vpcs.items()}
+        new.allocations = dict(self.allocations)
+        new._counter = self._counter
+        new._index = {k: dict(v) for k, v in self._index.items()}
+        new._typed_ips = {k: dict(v) for k, v in self._typed_ips.items()}
+        return new
+
+    def fingerprint(self) -> tuple:
+        """A hashable value, equal for two models exactly when their states are equal."""
+        return (
+            self._counter,
+            *(tuple((k, _freeze(v)) for k, v in table.items())
+              for table in (self.ipams, self.scopes, self.pools, self.vpcs, self.allocations)),
+        )
+
+    # -- lookups (visibility) ----------------------------------------------------------
+    def _pool(self, actor: str, pool: str, action: str) -> Pool:
+        p = self.pools.get(pool)
+        if p is None:
+            raise DomainError("ResourceNotFound.IpamPool", pool=pool, actor=actor)
+        self.access.check(actor, p, action)
+        return p
+
+    def _ipam(self, actor: str, ipam: str) -> Ipam:
+        home = self.ipams.get(ipam)
+        if home is None or home.owner != actor:
+            raise DomainError("ResourceNotFound.Ipam", ipam=ipam, actor=actor)
+        return home
+
+    def _scope(self, actor: str, scope: str, *, ipam: str | None = None) -> Scope:
+        sc = self.scopes.get(scope)
+        if (sc is None or self.ipams[sc.ipam].owner != actor
+                or (ipam is not None and sc.ipam != ipam)):
+            raise DomainError("ResourceNotFound.IpamScope", scope=scope, actor=actor)
+        return sc
+
+    def _find_allocation(self, actor: str, allocation: str) -> Allocation:
+        found = self.allocations.get(allocation)
+        if found is not None:
+            candidates = [found]
+        else:
+            try:
+                c = parse_cidr(allocation)
+            except DomainError:
+                c = None
+            candidates = [self.allocations[self._index[p.id][c]] for p in self.pools.values()
+                          if c is not None and c in self._index[p.id]]
+        visible = [a for a in candidates if self.access.can_see(actor, self.pools[a.pool])]
+        if not visible:
+            raise DomainError("ResourceNotFound.IpamPoolAllocation", allocation=allocation,
+                              actor=actor)
+        if len(visible) == 1:
+            return visible[0]
+        order = {aid: i for i, aid in enumerate(self.allocations)}
+        return min(visible, key=lambda a: (-self.pools[a.pool].depth, order[a.id]))
+
+    # -- checks (parameters, region, rules) -------------------------------------------
+    @staticmethod
+    def _request(pool: str, version: int, cidr: Cidr | str | None, mask: int | None,
+                 default: int | None, *, top: bool = False) -> tuple[Cidr | None, int]:
+        """Parse a request's CIDR or mask: (the explicit CIDR or None, the mask)."""
+        if cidr is not None and mask is not None:
+            raise DomainError("InvalidParameter", value=str(cidr),
+                              reason="give a CIDR or a mask, not both", pool=pool)
+        if cidr is not None:
+            c = parse_cidr(cidr)
+            if c.version != version:
+                raise DomainError("Mismatch.IpVersionAndIpamPoolIpVersion", cidr=c,
+                                  version=c.version, pool=pool, pool_version=version)
+            return c, c.prefixlen
+        if mask is None:
+            if top:
+                raise DomainError("MissingParam.CidrOrCidrMask",
+                                  f"pool {pool} is a top-level pool: give a CIDR", pool=pool)
+            if default is None:
+                raise DomainError("MissingParam.CidrOrCidrMask", pool=pool)
+            mask = default
+        m = check_mask(mask, version)
+        if top:
+            raise DomainError("OperationDenied.TopLevelPoolByMask", pool=pool, mask=m)
+        return None, m
+
+    @staticmethod
+    def _rules(pool: str, version: int, lo: int | None, hi: int | None,
+               default: int | None) -> tuple[int, int, int | None]:
+        lo = 0 if lo is None else check_mask(lo, version)
+        hi = WIDTH[version] if hi is None else check_mask(hi, version)
+        default = None if default is None else check_mask(default, version)
+        if lo > hi:
+            raise DomainError("IllegalParam.CidrMask",
+                              f"the minimum mask /{lo} of pool {pool} is longer than its "
+                              f"maximum mask /{hi}", mask=lo, max_mask=hi, pool=pool)
+        return lo, hi, default
+
+    @staticmethod
+    def _check_rules(p: Pool, mask: int) -> None:
+        if not p.min_mask <= mask <= p.max_mask:
+            raise DomainError("OperationDenied.MaskOfCidrIsNotAllowed", mask=mask, pool=p.id,
+                              min_mask=p.min_mask, max_mask=p.max_mask)
+
+    @staticmethod
+    def _cidr(p: Pool, cidr: Cidr | str) -> Cidr:
+        c = parse_cidr(cidr)
+        if c.version != p.version:
+            raise DomainError("Mismatch.IpVersionAndIpamPoolIpVersion", cidr=c,
+                              version=c.version, pool=p.id, pool_version=p.version)
+        return c
+
+    # -- space and bookkeeping ------------------------------------------------------------
+    def _provision(self, p: Pool, src: Pool | None, src_space: AddressSpace | None,
+                   cidr: Cidr | None, mask: int) -> Cidr:
+        """Provision into ``p.space``: checked against the scope (top-level) or taken from
+        ``src_space`` (child).  Raises before changing anything."""
+        if src is None:
+            assert cidr is not None
+            for other in self.pools.values():
+                if other.scope != p.scope or other.source is not None or other.id == p.id:
+                    continue
+                for q in other.space.provisioned():
+                    if q.overlaps(cidr):
+                        raise DomainError("OperationDenied.CidrConflict", cidr=cidr, other=q,
+                                          other_pool=other.id)
+            return p.space.add_cidr(cidr)
+        assert src_space is not None
+        got = src_space.claim(cidr) if cidr is not None else src_space.allocate(mask, src.strategy)
+        try:
+            p.space.add_cidr(got)
+        except DomainError:
+            src_space.release(got)
+            raise
+        return got
+
+    @staticmethod
+    def _take(p: Pool, cidr: Cidr | None, mask: int) -> Cidr:
+        return p.space.claim(cidr) if cidr is not None else p.space.allocate(mask, p.strategy)
+
+    def _record(self, p: Pool, cidr: Cidr, kind: str, resource: str | None, actor: str,
+                region: str | None, *, aid: str | None = None) -> Allocation:
+        """Register an allocation already taken in ``p.space``."""
+        if aid is None:
+            aid = self._new_id()
+        a = Allocation(aid, p.id, cidr, kind, resource if resource is not None else aid, actor,
+                       self.clock(), region)
+        self.allocations[aid] = a
+        self._index[p.id][cidr] = aid
+        self._typed_ips[p.id][kind] += cidr.size
+        return a
+
+    def _forget(self, a: Allocation) -> None:
+        """Release an allocation from its pool's space and drop its record."""
+        self.pools[a.pool].space.release(a.cidr)
+        del self.allocations[a.id]
+        del self._index[a.pool][a.cidr]
+        self._typed_ips[a.pool][a.type] -= a.cidr.size
+
+    def _new_id(self) -> str:
+        while True:
+            self._counter += 1
+            aid = f"alloc-{self._counter}"
+            if aid not in self.allocations:
+                return aid
+
+
+def _items(name: str, values: Iterable) -> list:
+    """A list of ``values``; a lone string is a misuse (it would be read letter by letter)."""
+    if isinstance(values, str):
+        raise UsageError(f"{name} takes a list, not the string {values!r}: "
+                         f"write [{values!r}]")
+    return list(values)
+
+
+def _freeze(value: object) -> object:
+    """A hashable, comparable form of a record (lists as tuples, spaces by fingerprint)."""
+    if isinstance(value, AddressSpace):
+        return value.fingerprint()
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return tuple((f.name, _freeze(getattr(value, f.name))) for f in fields(value))
+    return value
