@@ -1,0 +1,452 @@
+"""Resource shares: which accounts see which IPAM pools of another account.
+
+A :class:`ResourceShare` holds pools of its owner (the resources) and
+principals (targets): the whole resource directory, a folder (with its
+sub-folders), a member account or, when the share allows it, an external
+account.  Principals inside the resource directory are associated at once;
+an external account gets an :class:`Invitation` that it accepts or rejects
+within 7 days.  :class:`Shares` is the registry of every share and
+invitation, and answers the one question the permission layer asks:
+does an account see a pool through an active association *now*?
+
+Folder and directory-wide principals are evaluated at the time of each
+question, so an account moved into a folder gains access at once and one
+moved out (or removed from the directory) loses it.  A member account named
+directly is covered only while it is a member, unless it accepted an
+invitation as an external account.
+
+Examples
+--------
+>>> from datetime import UTC, datetime, timedelta
+>>> from simkit.org import Organisation
+>>> org = Organisation("mgmt")
+>>> org.add_folder("Business")
+'Business'
+>>> org.add_account("shop", folder="Business")
+>>> org.add_external("partner")
+>>> now = [datetime(2026, 1, 1, tzinfo=UTC)]
+>>> shares = Shares(org, {"hz": "mgmt"}.get, clock=lambda: now[0])
+>>> _ = shares.create("mgmt", "rs-1", ["hz"], ["folder:Business", "partner"],
+...                   allow_external=True)
+>>> shares.sees("shop", "hz"), shares.sees("partner", "hz")
+(True, False)
+>>> [inv.status for inv in shares.invitations("partner")]
+['Pending']
+>>> now[0] += timedelta(days=7)
+>>> try:
+...     shares.accept("partner", "rs-1")
+... except DomainError as err:
+...     print(err.code, err.details["expired_at"])
+ResourceNotFound.Invitation 2026-01-08 00:00:00+00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .errors import DomainError, UsageError
+from .quotas import Quotas
+
+if TYPE_CHECKING:
+    from .org import Organisation, Principal
+
+__all__ = ["INVITATION_VALIDITY", "Invitation", "ResourceShare", "Shares"]
+
+#: How long an invitation to an external account stays open (DOMAIN.md 4).
+INVITATION_VALIDITY = timedelta(days=7)
+
+#: The clock of a registry built without one: the default scenario start.
+_DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _default_clock() -> datetime:
+    return _DEFAULT_START
+
+
+@dataclass
+class ResourceShare:
+    """One resource share.
+
+    ``resources`` are pool ids of ``owner``; ``principals`` the targets, in
+    the order they were associated.  A deleted share stays listed with
+    ``status == "Deleted"``.
+    """
+
+    id: str
+    owner: str
+    resources: list[str] = field(default_factory=list)
+    principals: list[Principal] = field(default_factory=list)
+    allow_external: bool = False
+    status: str = "Active"
+    created_at: datetime = _DEFAULT_START
+
+    @property
+    def active(self) -> bool:
+        return self.status == "Active"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation of an external account to a resource share.
+
+    ``status`` is ``Pending``, ``Accepted``, ``Rejected`` or ``Expired``; a
+    stored invitation is never ``Expired``: :meth:`Shares.invitations`
+    applies the expiry against the clock when it is read.
+    """
+
+    share: str
+    account: str
+    sent_at: datetime
+    status: str = "Pending"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.sent_at + INVITATION_VALIDITY
+
+    def at(self, now: datetime) -> Invitation:
+        """This invitation as seen at ``now``: a Pending one is Expired from ``expires_at`` on."""
+        if self.status == "Pending" and now >= self.expires_at:
+            return replace(self, status="Expired")
+        return self
+
+
+_Invitations = dict[tuple[str, str], Invitation]
+
+
+class Shares:
+    """The registry of resource shares and invitations.
+
+    Parameters
+    ----------
+    org : the resource directory; principals are parsed and evaluated by it.
+    pool_owner : ``pool id -> owning account`` (None for an unknown pool).
+    quotas : the quotas in force (``shares_per_pool``,
+        ``pools_shared_per_account``, ``resources_per_request``,
+        ``principals_per_request``).
+    clock : the simulation clock; invitations expire against it.
+
+    Notes
+    -----
+    Every operation checks, in this order, and raises the first failure
+    before changing anything: the share is visible to the caller
+    (``ResourceNotFound.ResourceShare``), the named pools and principals
+    (``ResourceNotFound.IpamPool``, ``.Account``, ``.Folder``,
+    ``.ResourceShareAssociation``), the share id (``OperationDenied.ResourceExist``),
+    external principals (``OperationDenied.ExternalNotAllowed``), then the
+    quotas (``QuotaExceeded.*``).
+
+    Examples
+    --------
+    >>> from simkit.org import Organisation
+    >>> org = Organisation("mgmt")
+    >>> org.add_account("dev")
+    >>> shares = Shares(org, {"corp": "mgmt"}.get)
+    >>> shares.create("mgmt", "rs-all", ["corp"], ["rd"]).principals
+    [Principal(kind='rd', value='')]
+    >>> shares.pools_shared_with("dev"), shares.active_shares_of("corp")
+    (['corp'], ['rs-all'])
+    >>> shares.delete("mgmt", "rs-all")
+    >>> shares.sees("dev", "corp"), shares.get("rs-all").status
+    (False, 'Deleted')
+    """
+
+    def __init__(self, org: Organisation, pool_owner: Callable[[str], str | None],
+                 quotas: Quotas | None = None,
+                 clock: Callable[[], datetime] = _default_clock) -> None:
+        self.org = org
+        self.pool_owner = pool_owner
+        self.quotas = quotas if quotas is not None else Quotas()
+        self.clock = clock
+        self._shares: dict[str, ResourceShare] = {}
+        self._invitations: _Invitations = {}
+
+    # -- queries -------------------------------------------------------------------
+    def __contains__(self, share: object) -> bool:
+        return share in self._shares
+
+    def __len__(self) -> int:
+        return len(self._shares)
+
+    def __repr__(self) -> str:
+        active = sum(s.active for s in self._shares.values())
+        return (f"<Shares: {len(self._shares)} shares ({active} active), "
+                f"{len(self._invitations)} invitations>")
+
+    def get(self, share: str) -> ResourceShare:
+        """The share ``share`` (any status); KeyError when unknown."""
+        return self._shares[share]
+
+    def all(self, owner: str | None = None) -> list[ResourceShare]:
+        """Every share (deleted ones included) in creation order, optionally of one owner."""
+        return [s for s in self._shares.values() if owner is None or s.owner == owner]
+
+    def sees(self, account: str, pool_id: str) -> bool:
+        """Whether ``account`` has an active association with ``pool_id`` now.
+
+        The share must be Active and hold the pool, and ``account`` must be a
+        member covered now by one of its principals, or an external account
+        principal whose invitation it accepted.  Ownership is not considered
+        here: the permission layer handles the owner.
+        """
+        return any(s.active and pool_id in s.resources
+                   and self._holds(account, s, self._invitations)
+                   for s in self._shares.values())
+
+    def active_shares_of(self, pool_id: str) -> list[str]:
+        """Ids of the Active shares that hold ``pool_id``, in creation order."""
+        return [s.id for s in self._shares.values() if s.active and pool_id in s.resources]
+
+    def pools_shared_with(self, account: str) -> list[str]:
+        """The pools ``account`` sees through shares now (not its own pools), sorted."""
+        return sorted(self._pools_seen(account, self._shares, self._invitations))
+
+    def invitations(self, account: str | None = None) -> list[Invitation]:
+        """The invitations (of ``account``, or all) in sending order, expiry applied now."""
+        now = self.clock()
+        return [inv.at(now) for inv in self._invitations.values()
+                if account is None or inv.account == account]
+
+    # -- operations ----------------------------------------------------------------
+    def create(self, actor: str, share: str, resources: Iterable[str],
+               principals: Iterable[str | Principal],
+               allow_external: bool = False) -> ResourceShare:
+        """Create the share ``share`` owned by ``actor`` (CreateResourceShare)."""
+        pools = self._owned_pools(actor, resources)
+        targets = self._parse_principals(principals)
+        if share in self._shares:
+            raise DomainError("OperationDenied.ResourceExist", kind="resource share", id=share)
+        new = ResourceShare(share, actor, [], [], bool(allow_external), "Active", self.clock())
+        return self._associate(new, pools, targets)
+
+    def associate(self, actor: str, share: str, resources: Iterable[str] = (),
+                  principals: Iterable[str | Principal] = ()) -> ResourceShare:
+        """Add pools and principals to a share of ``actor`` (AssociateResourceShare).
+
+        Naming what is already associated is harmless, except that an external
+        account whose invitation was rejected or expired is invited again.
+        """
+        current = self._owned_share(actor, share)
+        pools = self._owned_pools(actor, resources)
+        targets = self._parse_principals(principals)
+        return self._associate(current, pools, targets)
+
+    def disassociate(self, actor: str, share: str, resources: Iterable[str] = (),
+                     principals: Iterable[str | Principal] = ()) -> ResourceShare:
+        """Remove pools and principals from a share of ``actor`` (DisassociateResourceShare).
+
+        A removed principal loses access at once; the invitation of a removed
+        external account is withdrawn.
+        """
+        current = self._owned_share(actor, share)
+        pools = self._owned_pools(actor, resources)
+        targets = self._parse_principals(principals)
+        for item in [*pools, *targets]:
+            held = current.resources if isinstance(item, str) else current.principals
+            if item not in held:
+                raise DomainError("ResourceNotFound.ResourceShareAssociation",
+                                  item=str(item), share=share)
+        self._check_request_size(share, pools, targets)
+        new = replace(current, resources=[r for r in current.resources if r not in pools],
+                      principals=[p for p in current.principals if p not in targets])
+        self._shares[share] = new
+        for p in targets:
+            if p.kind == "account":
+                self._invitations.pop((share, p.value), None)
+        return new
+
+    def delete(self, actor: str, share: str) -> None:
+        """Delete a share of ``actor`` (DeleteResourceShare): it stays listed as Deleted.
+
+        Allocations that principals made stay in the pools.
+        """
+        current = self._owned_share(actor, share)
+        self._shares[share] = replace(current, status="Deleted")
+
+    def accept(self, actor: str, share: str) -> Invitation:
+        """Accept the invitation of ``actor`` to ``share``."""
+        invitation = self._pending_invitation(actor, share)
+        current = self._shares[share]
+        invitations = dict(self._invitations)
+        invitations[share, actor] = replace(invitation, status="Accepted")
+        self._check_pools_seen({share: current}, invitations, [actor])
+        self._invitations = invitations
+        return invitations[share, actor]
+
+    def reject(self, actor: str, share: str) -> Invitation:
+        """Reject the invitation of ``actor`` to ``share``."""
+        invitation = self._pending_invitation(actor, share)
+        rejected = replace(invitation, status="Rejected")
+        self._invitations[share, actor] = rejected
+        return rejected
+
+    def leave(self, actor: str, share: str) -> None:
+        """Leave a share: never possible for an IPAM-pool share.
+
+        Raises ``ResourceNotFound.ResourceShare`` when ``actor`` cannot see the
+        share, else ``OperationDenied.ExitNotSupported``.
+        """
+        current = self._visible_share(actor, share)
+        raise DomainError("OperationDenied.ExitNotSupported", share=current.id, actor=actor)
+
+    # -- state ---------------------------------------------------------------------
+    def copy(self, *, org: Organisation | None = None,
+             pool_owner: Callable[[str], str | None] | None = None,
+             clock: Callable[[], datetime] | None = None) -> Shares:
+        """An independent copy of the shares and invitations.
+
+        The collaborators (organisation, pool owner lookup, clock) are kept
+        unless new ones are given, as a simulation copying itself does.
+        """
+        new = Shares(org if org is not None else self.org,
+                     pool_owner if pool_owner is not None else self.pool_owner,
+                     self.quotas, clock if clock is not None else self.clock)
+        new._shares = {k: replace(s, resources=list(s.resources), principals=list(s.principals))
+                       for k, s in self._shares.items()}
+        new._invitations = dict(self._invitations)
+        return new
+
+    def fingerprint(self) -> tuple:
+        """A hashable value, equal for two registries exactly when their states are equal."""
+        shares = tuple(sorted(
+            (s.id, s.owner, tuple(s.resources), tuple(str(p) for p in s.principals),
+             s.allow_external, s.status, s.created_at)
+            for s in self._shares.values()))
+        invitations = tuple(sorted(
+            (i.share, i.account, i.sent_at, i.status) for i in self._invitations.values()))
+        return shares, invitations
+
+    # -- checks --------------------------------------------------------------------
+    def _owned_share(self, actor: str, share: str) -> ResourceShare:
+        """The Active share ``share`` if ``actor`` owns it, else ResourceNotFound."""
+        current = self._shares.get(share)
+        if current is None or current.owner != actor:
+            raise DomainError("ResourceNotFound.ResourceShare", share=share, actor=actor)
+        if not current.active:
+            raise DomainError("ResourceNotFound.ResourceShare",
+                              f"the resource share {share} was deleted", share=share,
+                              actor=actor)
+        return current
+
+    def _visible_share(self, actor: str, share: str) -> ResourceShare:
+        """The Active share ``share`` if ``actor`` owns it, is invited to it or is covered."""
+        current = self._shares.get(share)
+        if current is None or not (current.owner == actor
+                                   or (share, actor) in self._invitations
+                                   or self._holds(actor, current, self._invitations)):
+            raise DomainError("ResourceNotFound.ResourceShare", share=share, actor=actor)
+        if not current.active:
+            raise DomainError("ResourceNotFound.ResourceShare",
+                              f"the resource share {share} was deleted", share=share,
+                              actor=actor)
+        return current
+
+    def _pending_invitation(self, actor: str, share: str) -> Invitation:
+        self._visible_share(actor, share)
+        stored = self._invitations.get((share, actor))
+        if stored is None:
+            raise DomainError("ResourceNotFound.Invitation", actor=actor, share=share)
+        invitation = stored.at(self.clock())
+        if invitation.status == "Expired":
+            raise DomainError(
+                "ResourceNotFound.Invitation",
+                f"the invitation of {actor} to the resource share {share} expired on "
+                f"{invitation.expires_at.isoformat()}",
+                actor=actor, share=share, expired_at=invitation.expires_at)
+        if invitation.status != "Pending":
+            raise DomainError(
+                "ResourceNotFound.Invitation",
+                f"{actor} has no pending invitation to the resource share {share}: it was "
+                f"already {invitation.status.lower()}",
+                actor=actor, share=share, status=invitation.status)
+        return invitation
+
+    def _owned_pools(self, actor: str, resources: Iterable[str]) -> list[str]:
+        """``resources`` without repeats; each must be a pool owned by ``actor``."""
+        _check_list(resources, "resources")
+        pools = list(dict.fromkeys(resources))
+        for pool in pools:
+            if self.pool_owner(pool) != actor:
+                raise DomainError("ResourceNotFound.IpamPool", pool=pool, actor=actor)
+        return pools
+
+    def _parse_principals(self, principals: Iterable[str | Principal]) -> list[Principal]:
+        _check_list(principals, "principals")
+        return list(dict.fromkeys(self.org.parse_principal(str(p)) for p in principals))
+
+    def _check_request_size(self, share: str, pools: list[str],
+                            targets: list[Principal]) -> None:
+        subject = f"the request on resource share {share}"
+        self.quotas.check("resources_per_request", 0, adding=len(pools), subject=subject)
+        self.quotas.check("principals_per_request", 0, adding=len(targets), subject=subject)
+
+    def _check_pools_seen(self, changed: dict[str, ResourceShare], invitations: _Invitations,
+                          accounts: Iterable[str]) -> None:
+        """Raise QuotaExceeded.PoolsSharedPerAccount if an account would see too many pools."""
+        after = {**self._shares, **changed}
+        for account in accounts:
+            before = len(self._pools_seen(account, self._shares, self._invitations))
+            now = len(self._pools_seen(account, after, invitations))
+            if now > before:
+                self.quotas.check("pools_shared_per_account", before, adding=now - before,
+                                  subject=f"account {account}")
+
+    # -- the association rules -----------------------------------------------------
+    def _associate(self, current: ResourceShare, pools: list[str],
+                   targets: list[Principal]) -> ResourceShare:
+        """Validate adding ``pools`` and ``targets`` to ``current``, then commit it."""
+        org, share = self.org, current.id
+        for p in targets:
+            if p.kind == "account" and not org.is_member(p.value) and not current.allow_external:
+                raise DomainError("OperationDenied.ExternalNotAllowed", share=share,
+                                  principal=str(p))
+        self._check_request_size(share, pools, targets)
+        new_pools = [r for r in pools if r not in current.resources]
+        for pool in new_pools:
+            others = [s for s in self.active_shares_of(pool) if s != share]
+            self.quotas.check("shares_per_pool", len(others), subject=f"pool {pool}")
+        new = replace(current, resources=[*current.resources, *new_pools],
+                      principals=[*current.principals,
+                                  *(p for p in targets if p not in current.principals)])
+        now = self.clock()
+        invitations = dict(self._invitations)
+        for p in targets:
+            if p.kind != "account" or org.is_member(p.value):
+                continue
+            old = invitations.get((share, p.value))
+            if old is None or old.at(now).status in ("Rejected", "Expired"):
+                invitations.pop((share, p.value), None)
+                invitations[share, p.value] = Invitation(share, p.value, now)
+        candidates = [a for a in [*org.members(), *org.externals()]
+                      if self._holds(a, new, invitations)]
+        self._check_pools_seen({share: new}, invitations, candidates)
+        # every check passed: commit
+        self._shares[share] = new
+        self._invitations = invitations
+        return new
+
+    def _holds(self, account: str, share: ResourceShare, invitations: _Invitations) -> bool:
+        """Whether ``account`` is a principal of ``share`` now (the share's status aside)."""
+        member = self.org.is_member(account)
+        for p in share.principals:
+            if p.kind == "account" and p.value == account:
+                invitation = invitations.get((share.id, account))
+                if invitation is not None and invitation.status == "Accepted":
+                    return True
+            if member and self.org.covers(p, account):
+                return True
+        return False
+
+    def _pools_seen(self, account: str, shares: dict[str, ResourceShare],
+                    invitations: _Invitations) -> set[str]:
+        return {pool for s in shares.values()
+                if s.active and self._holds(account, s, invitations)
+                for pool in s.resources if self.pool_owner(pool) != account}
+
+
+def _check_list(names: object, what: str) -> None:
+    if isinstance(names, str):
+        raise UsageError(f"{what} is a list of names, not the string {names!r}; "
+                         f"write [{names!r}]")
