@@ -1,5 +1,5 @@
 # simkit: two commands from a fresh clone (Python 3.11 and make are all it needs).
-#   make demo   install simkit in .venv and run the quickstart example
+#   make demo   install simkit in .venv, run the quickstart scenario, write its report
 #   make test   install the dev extra in .venv, lint, run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -20,7 +20,7 @@ $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	touch $@ $(VENV)/.stamp-base
 
 demo: $(VENV)/.stamp-base
-	$(VENV)/bin/simkit demo
+	$(VENV)/bin/simkit run scenarios/quickstart.yaml --report reports/quickstart
 
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .
@@ -30,6 +30,7 @@ test: lint
 
 bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/allocator.py
+	$(PY) benchmarks/engine.py
 
 lab: $(VENV)/.stamp-dev
 	$(VENV)/bin/jupyter lab notebooks/

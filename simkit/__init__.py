@@ -5,8 +5,10 @@ The public API is listed in ``__all__``; everything else is internal.
 
 from .addresses import Cidr, parse_cidr
 from .allocator import STRATEGIES, AddressSpace
+from .engine import Run, Simulation, run
 from .errors import DomainError, ScenarioError, SimkitError, UsageError
 from .quotas import QUOTAS, Quotas
+from .scenario import Scenario, load
 
 __all__ = [
     "QUOTAS",
@@ -15,10 +17,15 @@ __all__ = [
     "Cidr",
     "DomainError",
     "Quotas",
+    "Run",
+    "Scenario",
     "ScenarioError",
     "SimkitError",
+    "Simulation",
     "UsageError",
+    "load",
     "parse_cidr",
+    "run",
 ]
 
 __version__ = "0.1.0"

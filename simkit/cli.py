@@ -1,39 +1,206 @@
-"""The ``simkit`` command line."""
+"""The ``simkit`` command line.
+
+``simkit run FILE...`` exits 0 when every expectation holds, 1 when any does
+not, 2 when a file is not a valid scenario (one line naming the file, the
+YAML line and what is wrong). ``simkit validate FILE...`` checks files
+without running them. ``simkit schema`` prints the JSON Schema of the format.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+from typing import Any, TextIO
 
-from .allocator import AddressSpace
-from .errors import DomainError
+from .errors import ScenarioError
+
+EXIT_OK, EXIT_UNMET, EXIT_INVALID = 0, 1, 2
 
 
-def _demo(args: argparse.Namespace) -> int:
-    space = AddressSpace(name="docs")
-    space.add_cidr("198.51.100.0/24")
-    print("pool docs: 198.51.100.0/24, four /26 requests and a fifth")
-    for i in range(5):
+def _progress(stream: TextIO, label: str) -> Any:
+    """A progress callback drawing a tqdm bar on a terminal (None elsewhere)."""
+    if not stream.isatty():
+        return None
+    from tqdm import tqdm
+
+    state: dict[str, Any] = {}
+
+    def report(done: int, total: int) -> None:
+        if total < 2000:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, desc=label, unit="step", file=stream,
+                                      leave=False)
+        bar.update(done - bar.n)
+        if done == total:
+            bar.close()
+
+    return report
+
+
+def _summary(run: Any, out: TextIO) -> None:
+    import pandas as pd
+
+    scenario = run.scenario
+    steps = sum(1 for e in run.log if e.source == "step")
+    generated = sum(1 for e in run.log if e.source == "demand")
+    refused = sum(1 for e in run.log if e.source == "demand" and e.outcome == "error")
+    status = "ok" if run.ok else f"{len(run.failures)} expectation(s) not met"
+    out.write(f"{scenario.file}: {scenario.name}: {status}\n")
+    out.write(f"  {steps} steps, {generated} generated requests ({refused} refused), "
+              f"clock {run.simulation.now.isoformat()}\n")
+    for e in run.failures:
+        happened = f"error {e.error_code}" if e.outcome == "error" else (
+            "ok" + (f" {e.cidr}" if e.cidr else ""))
+        if e.op == "check":
+            happened = e.message
+        elif e.message and e.outcome != "error":
+            happened += f" ({e.message})"
+        detail = f": {e.message}" if e.outcome == "error" and e.message else ""
+        out.write(f"  step {e.step} ({e.op}{' as ' + e.actor if e.actor else ''}): "
+                  f"expected {e.expected}, got {happened}{detail}\n")
+    util = run.utilisation()
+    if len(util):
+        out.write("  final utilisation per pool:\n")
+        width = max(len(str(p)) for p in util["pool"])
+        for row in util.itertuples(index=False):
+            free = "full" if row.largest_free_mask is pd.NA else (
+                f"largest free /{row.largest_free_mask}")
+            out.write(f"    {row.pool:<{width}}  {row.utilisation:7.2%}  "
+                      f"{row.allocated_ips:,}/{row.provisioned_ips:,} IPs  {free}\n")
+    conflicts = run.conflicts()
+    if len(conflicts):
+        out.write(f"  conflicts: {len(conflicts)}\n")
+        for row in conflicts.head(10).itertuples(index=False):
+            out.write(f"    {row.kind}: {row.a} {row.a_cidr} / {row.b} {row.b_cidr}"
+                      f" ({row.overlap})\n")
+
+
+def _json_result(run: Any) -> dict[str, Any]:
+    return {
+        "file": str(run.scenario.file),
+        "name": run.scenario.name,
+        "ok": run.ok,
+        "failures": [{"step": e.step, "op": e.op, "actor": e.actor, "expected": e.expected,
+                      "outcome": e.outcome, "error_code": e.error_code, "cidr": e.cidr,
+                      "message": e.message} for e in run.failures],
+        "utilisation": json.loads(run.utilisation().to_json(orient="records")),
+        "conflicts": json.loads(run.conflicts().to_json(orient="records")),
+    }
+
+
+def write_report(run: Any, directory: Path) -> list[Path]:
+    """Write the run's frames as CSV files into ``directory``."""
+    from . import reports
+
+    directory.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "events": run.events,
+        "utilisation": run.utilisation(),
+        "allocations": reports.allocations(run.simulation),
+        "resource_cidrs": reports.resource_cidrs_frame(run.simulation),
+        "conflicts": run.conflicts(),
+    }
+    written = []
+    for name, frame in frames.items():
+        path = directory / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .engine import run
+    from .scenario import load
+
+    out, err = sys.stdout, sys.stderr
+    code = EXIT_OK
+    results = []
+    for file in args.files:
         try:
-            print(f"  request {i + 1}: /26 -> {space.allocate(26)}")
-        except DomainError as err:
-            print(f"  request {i + 1}: /26 -> {err.code}")
-    print(f"utilisation {space.utilisation:.1%} "
-          f"({space.allocated_ips}/{space.provisioned_ips} IPs)")
-    return 0
+            scenario = load(file)
+        except ScenarioError as e:
+            err.write(f"{e}\n")
+            code = EXIT_INVALID
+            continue
+        try:
+            result = run(scenario, progress=_progress(err, Path(file).name))
+        except ScenarioError as e:
+            err.write(f"{e}\n")
+            code = EXIT_INVALID
+            continue
+        if not result.ok and code == EXIT_OK:
+            code = EXIT_UNMET
+        if args.json:
+            results.append(_json_result(result))
+        else:
+            _summary(result, out)
+        if args.report:
+            directory = Path(args.report)
+            if len(args.files) > 1:
+                directory = directory / Path(file).stem
+            written = write_report(result, directory)
+            if not args.json:
+                out.write(f"  report: {len(written)} CSV files in {directory}\n")
+    if args.json:
+        json.dump(results, out, indent=2, default=str)
+        out.write("\n")
+    return code
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load
+
+    code = EXIT_OK
+    for file in args.files:
+        try:
+            scenario = load(file)
+            from .engine import Simulation
+
+            Simulation.from_scenario(scenario)
+        except ScenarioError as e:
+            sys.stderr.write(f"{e}\n")
+            code = EXIT_INVALID
+            continue
+        sys.stdout.write(f"{file}: valid ({len(scenario.steps)} steps)\n")
+    return code
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .scenario import json_schema
+
+    json.dump(json_schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simkit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="simkit", description="Plan and policy-test cloud IPAM pools shared across "
+                                   "accounts.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a small allocation example")
-    demo.set_defaults(func=_demo)
+    p = sub.add_parser("run", help="run scenario files and judge their expectations")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument("--report", metavar="DIR", help="write the frames as CSV files into DIR")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("validate", help="check scenario files without running them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=_cmd_validate)
+    p = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    p.set_defaults(func=_cmd_schema)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,664 @@
+"""The simulation: one object owns the clock, the generator, the model and the log.
+
+:class:`Simulation` holds the organisation, the IPAM model, the resource
+shares, the clock, a single seeded ``random.Random`` and the event log.
+:meth:`Simulation.do` performs one operation of the scenario format (the
+cloud API in snake case) and raises :class:`~simkit.errors.DomainError` when
+the cloud would refuse it; :meth:`Simulation.apply` runs one scenario step and
+records the outcome as an :class:`~simkit.events.Event` (refusals are data).
+:func:`run` runs a whole scenario.
+
+Examples
+--------
+>>> sim = Simulation(management_account="mgmt")
+>>> sim.org.add_account("netadmin")
+>>> _ = sim.do("netadmin", "create_ipam", ipam="ipam-1", region="cn-hangzhou")
+>>> _ = sim.do("netadmin", "create_ipam_pool", ipam="ipam-1", pool="hz",
+...            region="cn-hangzhou", cidrs=["10.0.0.0/16"])
+>>> str(sim.do("netadmin", "create_vpc", vpc="vpc-a", pool="hz", mask=24).cidr)
+'10.0.0.0/24'
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .addresses import Cidr, parse_cidr
+from .errors import DomainError, ScenarioError, SimkitError, UsageError
+from .events import Event, events_frame
+from .ipam import IpamModel
+from .org import Organisation
+from .permissions import SharingAccess
+from .quotas import Quotas
+from .sharing import Shares
+
+__all__ = ["DEFAULT_START", "Clock", "Result", "Run", "Simulation", "run"]
+
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Clock:
+    """The simulated time; calling it returns the current time."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, start: datetime = DEFAULT_START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an operation gave: the pool and resource it concerned, a CIDR, a listing."""
+
+    pool: str | None = None
+    resource: str | None = None
+    cidr: Cidr | None = None
+    items: tuple[str, ...] | None = None
+
+
+@dataclass(order=True)
+class _Pending:
+    """A generated request waiting in the demand queue."""
+
+    time: datetime
+    seq: int
+    kind: str = field(compare=False)          # "request" or "expire"
+    demand: int = field(compare=False)        # index of the demand entry
+    number: int = field(compare=False)        # 1-based request number of that entry
+    vpc: str | None = field(compare=False, default=None)
+
+
+class Simulation:
+    """All the state of one simulated company.
+
+    Parameters
+    ----------
+    seed : seeds the single random generator (``random`` strategy, demand).
+    start : the clock's start (timezone-aware).
+    quotas : a :class:`~simkit.quotas.Quotas` or a mapping of raised quotas.
+    management_account : the resource directory's management account.
+    """
+
+    def __init__(self, *, seed: int = 0, start: datetime = DEFAULT_START,
+                 quotas: Quotas | Mapping[str, int] | None = None,
+                 management_account: str = "management",
+                 org: Organisation | None = None) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = Clock(start)
+        self.start = start
+        self.quotas = quotas if isinstance(quotas, Quotas) else Quotas(quotas)
+        self.org = org if org is not None else Organisation(management_account, self.quotas)
+        self.shares = Shares(self.org, self._pool_owner, self.quotas, clock=self.clock)
+        self.access = SharingAccess(self.org, self.shares)
+        self.model = IpamModel(self.quotas, rng=self.rng, clock=self.clock, access=self.access)
+        self.reserved: list[tuple[str, Cidr]] = []
+        self.connected_scopes: list[tuple[str, ...]] = []
+        self.log: list[Event] = []
+        self.demand: list[Any] = []
+        self._queue: list[_Pending] = []
+        self._seq = 0
+        self._series: list[dict[str, Any]] = []
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
+
+    def _pool_owner(self, pool: str) -> str | None:
+        p = self.model.pools.get(pool)
+        return None if p is None else p.owner
+
+    def copy(self) -> Simulation:
+        """An independent copy: a fork that runs on from the same point."""
+        return copy.deepcopy(self)
+
+    def fingerprint(self) -> tuple:
+        """Equal for two simulations exactly when their states are equal."""
+        return (self.clock.now, self.rng.getstate(), self.org.fingerprint(),
+                self.model.fingerprint(), self.shares.fingerprint(),
+                tuple((p.time, p.seq, p.kind, p.demand, p.number, p.vpc)
+                      for p in sorted(self._queue)))
+
+    @property
+    def events(self) -> Any:
+        """The event log as a DataFrame (one row per step and generated request)."""
+        return events_frame(self.log)
+
+    # -- clock -----------------------------------------------------------------------
+    def advance(self, duration: timedelta) -> None:
+        """Move the clock forward by ``duration``, running the demand due before then."""
+        if duration < timedelta(0):
+            raise UsageError(f"the clock cannot move back (advance {duration})")
+        self.at(self.clock.now + duration)
+
+    def at(self, when: datetime) -> None:
+        """Move the clock to ``when`` (never back), running the demand due before then."""
+        if when < self.clock.now:
+            raise UsageError(f"the clock cannot move back from {self.clock.now} to {when}")
+        self._run_demand(until=when)
+        self.clock.now = when
+
+    # -- operations ------------------------------------------------------------------
+    def do(self, actor: str, op: str, **args: Any) -> Result:
+        """Perform one operation as ``actor``; raise DomainError when it is refused.
+
+        ``args`` are the operation's arguments as in a scenario step; ``region``
+        is the request region (for ``create_ipam_pool``: the new pool's region).
+        """
+        handler = _OPS.get(op)
+        if handler is None:
+            raise UsageError(f"unknown operation {op!r}; known: {', '.join(sorted(_OPS))}")
+        region = None if op == "create_ipam_pool" else args.pop("region", None)
+        return handler(self, actor, args, region)
+
+    def _region(self, pool: str | None, region: str | None, actor: str) -> str:
+        """The request region: given, else the pool's, else its IPAM's home region."""
+        if region is not None:
+            return region
+        p = self.model.pools.get(pool) if pool is not None else None
+        if p is not None:
+            return p.region or self.model.ipams[p.ipam].region
+        for ipam in self.model.ipams.values():
+            if ipam.owner == actor:
+                return ipam.region
+        return next(iter(self.model.ipams.values())).region if self.model.ipams else "default"
+
+    # -- demand ----------------------------------------------------------------------
+    def add_demand(self, spec: Any) -> None:
+        """Queue the generated requests of one ``demand`` entry."""
+        index = len(self.demand)
+        self.demand.append(spec)
+        if spec.count > 0:
+            begin = spec.begin if spec.begin is not None else self.start
+            self._push(max(begin, self.clock.now), "request", index, 1)
+
+    def _push(self, when: datetime, kind: str, demand: int, number: int,
+              vpc: str | None = None) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, _Pending(when, self._seq, kind, demand, number, vpc))
+
+    def _run_demand(self, until: datetime | None) -> None:
+        """Run queued requests due strictly before ``until`` (all when None)."""
+        queue = self._queue
+        while queue and (until is None or queue[0].time < until):
+            item = heapq.heappop(queue)
+            self.clock.now = item.time
+            spec = self.demand[item.demand]
+            if item.kind == "expire":
+                self._record_op(None, "demand", spec.actor, "delete_vpc", {"vpc": item.vpc},
+                                spec.region, _UNJUDGED)
+                continue
+            if item.number < spec.count:
+                self._push(item.time + self._interval(spec), "request", item.demand,
+                           item.number + 1)
+            mask = self._draw_mask(spec)
+            vpc = f"{spec.pool}-d{item.demand + 1}-{item.number}"
+            event = self._record_op(None, "demand", spec.actor, "create_vpc",
+                                    {"vpc": vpc, "pool": spec.pool, "mask": mask},
+                                    spec.region, _UNJUDGED)
+            if event.outcome == "ok" and spec.lifetime is not None:
+                self._push(item.time + spec.lifetime, "expire", item.demand, item.number, vpc)
+
+    def _interval(self, spec: Any) -> timedelta:
+        if spec.every is not None:
+            return spec.every
+        return timedelta(seconds=self.rng.expovariate(spec.rate))
+
+    def _draw_mask(self, spec: Any) -> int:
+        masks = list(spec.masks.items() if isinstance(spec.masks, Mapping) else spec.masks)
+        if len(masks) == 1:
+            return masks[0][0]
+        r = self.rng.random()
+        total = 0.0
+        for mask, weight in masks:
+            total += weight
+            if r < total:
+                return mask
+        return masks[-1][0]
+
+    # -- steps -----------------------------------------------------------------------
+    def apply(self, step: Any) -> Event:
+        """Run one scenario step and record its event."""
+        if step.kind == "advance":
+            self.advance(step.duration)
+            return self._log(Event(self.clock.now, step.index, "step", "advance",
+                                   outcome="clock", message=f"advanced {step.duration}"))
+        if step.kind == "at":
+            self.at(step.time)
+            return self._log(Event(self.clock.now, step.index, "step", "at", outcome="clock",
+                                   message=f"clock at {step.time.isoformat()}"))
+        if step.kind == "check":
+            return self._log(self._check(step))
+        return self._record_op(step.index, "step", step.actor, step.op, dict(step.args),
+                               step.region, step.expect)
+
+    def finish(self) -> None:
+        """Run every generated request still queued."""
+        self._run_demand(until=None)
+
+    def _log(self, event: Event) -> Event:
+        self.log.append(event)
+        return event
+
+    def _record_op(self, index: int | None, source: str, actor: str, op: str,
+                   args: dict[str, Any], region: str | None, expect: Any) -> Event:
+        pool = args.get("pool")
+        resource = _resource_of(op, args)
+        if region is not None:
+            args["region"] = region
+        try:
+            result = self.do(actor, op, **args)
+        except DomainError as err:
+            met, expected = _judge(expect, err, None)
+            return self._log(Event(self.clock.now, index, source, op, actor, pool, resource,
+                                   "error", err.code, None, expected, met, err.message))
+        met, expected = _judge(expect, None, result)
+        cidr = None if result.cidr is None else str(result.cidr)
+        message = "" if result.items is None else ", ".join(result.items)
+        if met is False and expect is not None and expect.kind in ("pools", "cidrs",
+                                                                   "allocations"):
+            message = f"got [{message}]"
+        return self._log(Event(self.clock.now, index, source, op, actor,
+                               result.pool or pool, result.resource or resource, "ok", None,
+                               cidr, expected, met, message))
+
+    def _check(self, step: Any) -> Event:
+        spec = dict(step.check)
+        when = self.clock.now
+        if "account" in spec:
+            account = spec["account"]
+            seen = sorted(p.id for p in self.model.list_pools(account))
+            want = sorted(spec["visible_pools"])
+            met = seen == want
+            return Event(when, step.index, "step", "check", account, None, None, "checked",
+                         None, None, f"visible_pools={want}", met, f"visible_pools={seen}")
+        pool = spec.pop("pool")
+        if pool not in self.model.pools:
+            return Event(when, step.index, "step", "check", None, pool, None, "checked",
+                         "ResourceNotFound.IpamPool", None, _figures_text(spec), False,
+                         f"pool {pool} does not exist")
+        figures = self.model.utilisation(pool)
+        wrong = []
+        for name, want in spec.items():
+            got = figures[name]
+            ok = abs(got - want) <= 1e-9 if name == "utilisation" else got == want
+            if not ok:
+                wrong.append(f"{name}={got}")
+        actual = ", ".join(f"{k}={figures[k]}" for k in spec)
+        return Event(when, step.index, "step", "check", None, pool, None, "checked", None, None,
+                     _figures_text(spec), not wrong, actual)
+
+    # -- setup from a scenario -------------------------------------------------------
+    @classmethod
+    def from_scenario(cls, scenario: Any) -> Simulation:
+        """Build the initial state of ``scenario``; a broken rule there is a ScenarioError."""
+        file = scenario.file
+        quotas = Quotas(scenario.quotas)
+        try:
+            org = Organisation.from_spec(scenario.raw["org"], quotas)
+        except (SimkitError, ValueError) as err:
+            raise ScenarioError(f"org: {_reason(err)}", file=file,
+                                line=scenario.org.line) from None
+        sim = cls(seed=scenario.seed, start=scenario.start, quotas=quotas, org=org)
+        for ipam in scenario.ipams:
+            _setup(file, ipam.line, f"ipam {ipam.id}", sim.model.create_ipam, ipam.owner,
+                   ipam.id, ipam.region, ipam.operating_regions, ipam.scopes)
+            for pool in ipam.pools:
+                rules = pool.rules
+                _setup(file, pool.line, f"pool {pool.id}", sim.model.create_pool, ipam.owner,
+                       ipam.id, pool.id, source=pool.source, scope=pool.scope,
+                       region=pool.region,
+                       min_mask=rules.min_mask if rules else None,
+                       max_mask=rules.max_mask if rules else None,
+                       default_mask=rules.default_mask if rules else None,
+                       auto_import=pool.auto_import, strategy=pool.strategy, name=pool.name,
+                       description=pool.description, cidrs=pool.cidrs, masks=pool.masks)
+        for vpc in scenario.vpcs:
+            _setup(file, vpc.line, f"vpc {vpc.id}", sim.model.create_vpc, vpc.owner, vpc.id,
+                   vpc.region, cidr=vpc.cidr)
+        for reserved in scenario.reserved:
+            sim.reserved.append((reserved.name, parse_cidr(reserved.cidr)))
+        sim.connected_scopes = [tuple(group) for group in
+                                getattr(scenario, "connected_scopes", ())]
+        for demand in scenario.demand:
+            if demand.pool not in sim.model.pools:
+                raise ScenarioError(f"demand: pool {demand.pool!r} is not declared in ipams",
+                                    file=file, line=demand.line)
+            sim.add_demand(demand)
+        return sim
+
+
+def _setup(file: str, line: int | None, what: str, fn: Callable[..., Any], *args: Any,
+           **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except DomainError as err:
+        raise ScenarioError(f"{what}: {err.code}: {err.message}", file=file,
+                            line=line) from None
+    except (SimkitError, ValueError) as err:
+        raise ScenarioError(f"{what}: {_reason(err)}", file=file, line=line) from None
+
+
+def _reason(err: Exception) -> str:
+    return err.reason if isinstance(err, ScenarioError) else str(err)
+
+
+def _figures_text(spec: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in spec.items())
+
+
+def _resource_of(op: str, args: Mapping[str, Any]) -> str | None:
+    for key in ("vpc", "allocation", "share", "account"):
+        if key in args:
+            return str(args[key])
+    if op in ("create_ipam_pool", "update_ipam_pool", "delete_ipam_pool"):
+        return args.get("pool")
+    return None
+
+
+class _Unjudged:
+    """The expectation of a generated request: nothing is judged."""
+
+    kind = "any"
+    value = None
+
+
+_UNJUDGED = _Unjudged()
+
+
+def _expect_text(expect: Any) -> str:
+    if expect is _UNJUDGED:
+        return ""
+    if expect is None:
+        return "success"
+    if expect.kind in ("any", "success"):
+        return expect.kind
+    value = expect.value
+    if isinstance(value, list | tuple):
+        value = "[" + ", ".join(str(v) for v in sorted(map(str, value))) + "]"
+    return f"{expect.kind}: {value}"
+
+
+def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple[bool | None,
+                                                                                  str]:
+    """Whether the outcome meets the expectation, and the expectation as text."""
+    text = _expect_text(expect)
+    kind = "success" if expect is None else expect.kind
+    if kind == "any":
+        return None, text
+    if kind == "error":
+        return err is not None and err.code == expect.value, text
+    if err is not None:
+        return False, text
+    if kind == "success":
+        return True, text
+    if kind == "cidr":
+        try:
+            want = parse_cidr(str(expect.value))
+        except DomainError:
+            return False, text
+        return result.cidr == want, text
+    got = sorted(result.items or ())
+    try:
+        if kind in ("cidrs", "allocations"):
+            want = sorted(str(parse_cidr(str(v))) for v in expect.value)
+        else:
+            want = sorted(str(v) for v in expect.value)
+    except DomainError:
+        return False, text
+    return got == want, text
+
+
+# -- the operations of the scenario format ----------------------------------------------
+def _rules(args: Mapping[str, Any]) -> dict[str, Any]:
+    rules = args.get("rules") or {}
+    return {k: rules[k] for k in ("min_mask", "max_mask", "default_mask") if k in rules}
+
+
+def _op_create_ipam(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    ipam = sim.model.create_ipam(actor, a["ipam"], region or a.get("region"),
+                                 a.get("operating_regions", ()), a.get("scopes", ()))
+    return Result(resource=ipam.id)
+
+
+def _op_create_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    pool = sim.model.create_pool(
+        actor, a["ipam"], a["pool"], source=a.get("source"), scope=a.get("scope"),
+        region=a.get("region", region), auto_import=a.get("auto_import", False),
+        strategy=a.get("strategy", "first"), name=a.get("name"),
+        description=a.get("description"), cidrs=a.get("cidrs", ()), masks=a.get("masks", ()),
+        **_rules(a))
+    return Result(pool=pool.id, resource=pool.id)
+
+
+def _op_update_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    kwargs: dict[str, Any] = _rules(a)
+    for key in ("name", "description", "auto_import"):
+        if key in a:
+            kwargs[key] = a[key]
+    sim.model.update_pool(actor, a["pool"], **kwargs)
+    return Result(pool=a["pool"], resource=a["pool"])
+
+
+def _op_delete_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    sim.model.delete_pool(actor, a["pool"])
+    return Result(pool=a["pool"], resource=a["pool"])
+
+
+def _op_add_ipam_pool_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    cidr = sim.model.add_pool_cidr(actor, a["pool"], cidr=a.get("cidr"), mask=a.get("mask"))
+    return Result(pool=a["pool"], cidr=cidr)
+
+
+def _op_delete_ipam_pool_cidr(sim: Simulation, actor: str, a: dict,
+                              region: str | None) -> Result:
+    sim.model.delete_pool_cidr(actor, a["pool"], a["cidr"])
+    return Result(pool=a["pool"], cidr=parse_cidr(a["cidr"]))
+
+
+def _op_create_vpc(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    pool = a.get("pool")
+    vpc = sim.model.create_vpc(actor, a["vpc"], sim._region(pool, region, actor), pool=pool,
+                               mask=a.get("mask"), cidr=a.get("cidr"))
+    return Result(pool=pool, resource=vpc.id, cidr=vpc.cidr)
+
+
+def _op_associate_vpc_cidr_block(sim: Simulation, actor: str, a: dict,
+                                 region: str | None) -> Result:
+    pool = a.get("pool")
+    alloc = sim.model.associate_vpc_cidr_block(actor, a["vpc"], sim._region(pool, region, actor),
+                                               pool=pool, mask=a.get("mask"),
+                                               cidr=a.get("cidr"))
+    return Result(pool=pool, resource=a["vpc"], cidr=alloc.cidr)
+
+
+def _op_delete_vpc(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    sim.model.delete_vpc(actor, a["vpc"])
+    return Result(resource=a["vpc"])
+
+
+def _op_create_ipam_pool_allocation(sim: Simulation, actor: str, a: dict,
+                                    region: str | None) -> Result:
+    alloc = sim.model.create_allocation(actor, a["pool"], mask=a.get("mask"),
+                                        cidr=a.get("cidr"), name=a.get("allocation"))
+    return Result(pool=alloc.pool, resource=alloc.id, cidr=alloc.cidr)
+
+
+def _op_delete_ipam_pool_allocation(sim: Simulation, actor: str, a: dict,
+                                    region: str | None) -> Result:
+    alloc = sim.model.delete_allocation(actor, str(a["allocation"]))
+    return Result(pool=alloc.pool, resource=alloc.id, cidr=alloc.cidr)
+
+
+def _op_next_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    cidr = sim.model.next_available_cidr(actor, a["pool"], a["mask"])
+    if cidr is None:
+        p = sim.model.pools[a["pool"]]
+        raise p.space._insufficient(a["mask"])
+    return Result(pool=a["pool"], cidr=cidr)
+
+
+def _op_list_ipam_pools(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    return Result(items=tuple(p.id for p in sim.model.list_pools(actor)))
+
+
+def _op_list_ipam_pool_cidrs(sim: Simulation, actor: str, a: dict,
+                             region: str | None) -> Result:
+    cidrs = sim.model.list_pool_cidrs(actor, a["pool"])
+    return Result(pool=a["pool"], items=tuple(str(c) for c in cidrs))
+
+
+def _op_list_ipam_pool_allocations(sim: Simulation, actor: str, a: dict,
+                                   region: str | None) -> Result:
+    allocs = sim.model.list_pool_allocations(actor, a["pool"])
+    return Result(pool=a["pool"], items=tuple(str(x.cidr) for x in allocs))
+
+
+def _op_list_ipam_resource_cidrs(sim: Simulation, actor: str, a: dict,
+                                 region: str | None) -> Result:
+    from .reports import resource_cidrs
+
+    sim.model._pool(actor, a["pool"], "list_ipam_resource_cidrs")
+    rows = resource_cidrs(sim, pool=a["pool"])
+    return Result(pool=a["pool"], items=tuple(r["cidr"] for r in rows))
+
+
+def _op_create_resource_share(sim: Simulation, actor: str, a: dict,
+                              region: str | None) -> Result:
+    sim.shares.create(actor, a["share"], a.get("resources", ()), a.get("principals", ()),
+                      allow_external=a.get("allow_external", False))
+    return Result(resource=a["share"])
+
+
+def _op_associate_resource_share(sim: Simulation, actor: str, a: dict,
+                                 region: str | None) -> Result:
+    sim.shares.associate(actor, a["share"], a.get("resources", ()), a.get("principals", ()))
+    return Result(resource=a["share"])
+
+
+def _op_disassociate_resource_share(sim: Simulation, actor: str, a: dict,
+                                    region: str | None) -> Result:
+    sim.shares.disassociate(actor, a["share"], a.get("resources", ()), a.get("principals", ()))
+    return Result(resource=a["share"])
+
+
+def _op_delete_resource_share(sim: Simulation, actor: str, a: dict,
+                              region: str | None) -> Result:
+    sim.shares.delete(actor, a["share"])
+    return Result(resource=a["share"])
+
+
+def _op_accept(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    sim.shares.accept(actor, a["share"])
+    return Result(resource=a["share"])
+
+
+def _op_reject(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    sim.shares.reject(actor, a["share"])
+    return Result(resource=a["share"])
+
+
+def _op_move_account(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    sim.org.move_account(actor, a["account"], a["folder"])
+    return Result(resource=a["account"])
+
+
+def _op_remove_account(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+    sim.org.remove_account(actor, a["account"])
+    return Result(resource=a["account"])
+
+
+_OPS: dict[str, Callable[[Simulation, str, dict, str | None], Result]] = {
+    "create_ipam": _op_create_ipam,
+    "create_ipam_pool": _op_create_ipam_pool,
+    "update_ipam_pool": _op_update_ipam_pool,
+    "delete_ipam_pool": _op_delete_ipam_pool,
+    "add_ipam_pool_cidr": _op_add_ipam_pool_cidr,
+    "delete_ipam_pool_cidr": _op_delete_ipam_pool_cidr,
+    "create_vpc": _op_create_vpc,
+    "associate_vpc_cidr_block": _op_associate_vpc_cidr_block,
+    "delete_vpc": _op_delete_vpc,
+    "create_ipam_pool_allocation": _op_create_ipam_pool_allocation,
+    "delete_ipam_pool_allocation": _op_delete_ipam_pool_allocation,
+    "get_ipam_pool_next_available_cidr": _op_next_cidr,
+    "list_ipam_pools": _op_list_ipam_pools,
+    "list_ipam_pool_cidrs": _op_list_ipam_pool_cidrs,
+    "list_ipam_pool_allocations": _op_list_ipam_pool_allocations,
+    "list_ipam_resource_cidrs": _op_list_ipam_resource_cidrs,
+    "create_resource_share": _op_create_resource_share,
+    "associate_resource_share": _op_associate_resource_share,
+    "disassociate_resource_share": _op_disassociate_resource_share,
+    "delete_resource_share": _op_delete_resource_share,
+    "accept_resource_share_invitation": _op_accept,
+    "reject_resource_share_invitation": _op_reject,
+    "move_account": _op_move_account,
+    "remove_account": _op_remove_account,
+}
+
+
+# -- whole runs ---------------------------------------------------------------------------
+@dataclass
+class Run:
+    """The outcome of running a scenario."""
+
+    scenario: Any
+    simulation: Simulation
+
+    @property
+    def log(self) -> list[Event]:
+        return self.simulation.log
+
+    @property
+    def failures(self) -> list[Event]:
+        """The step events whose expectation did not hold."""
+        return [e for e in self.simulation.log if e.met is False]
+
+    @property
+    def ok(self) -> bool:
+        """True when every expectation held."""
+        return not self.failures
+
+    @property
+    def events(self) -> Any:
+        return self.simulation.events
+
+    def utilisation(self) -> Any:
+        """One row per pool: provisioned, allocated and free IPs, utilisation..."""
+        from .reports import utilisation
+
+        return utilisation(self.simulation)
+
+    def conflicts(self) -> Any:
+        """One row per conflict (overlapping CIDRs, reserved ranges...)."""
+        from .reports import conflicts
+
+        return conflicts(self.simulation)
+
+
+def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None) -> Run:
+    """Run a scenario (a path or a loaded :class:`~simkit.scenario.Scenario`).
+
+    ``progress(done, total)`` is called after each step when given.
+    """
+    from .scenario import Scenario, load
+
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    sim = Simulation.from_scenario(scenario)
+    total = len(scenario.steps)
+    for done, step in enumerate(scenario.steps, 1):
+        sim.apply(step)
+        if progress is not None:
+            progress(done, total)
+    sim.finish()
+    return Run(scenario, sim)

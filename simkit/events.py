@@ -1,0 +1,66 @@
+"""Event records: what happened at each step and generated request.
+
+Events are frozen records with a fixed field order; :func:`events_frame`
+turns a list of them into a DataFrame in one place.
+
+Examples
+--------
+>>> from datetime import datetime, timezone
+>>> e = Event(time=datetime(2026, 1, 1, tzinfo=timezone.utc), step=1, source="step",
+...           op="create_vpc", actor="netadmin", pool="corp", resource="vpc-a", outcome="ok",
+...           cidr="10.0.0.0/24")
+>>> events_frame([e])[["step", "op", "outcome", "cidr"]].to_dict("records")
+[{'step': 1, 'op': 'create_vpc', 'outcome': 'ok', 'cidr': '10.0.0.0/24'}]
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["EVENT_FIELDS", "Event", "events_frame"]
+
+#: Columns of the events frame, in order.
+EVENT_FIELDS = ("time", "step", "source", "op", "actor", "pool", "resource", "outcome",
+                "error_code", "cidr", "expected", "met", "message")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One step or generated request and its outcome.
+
+    ``source`` is ``"step"`` or ``"demand"``; ``outcome`` is ``"ok"`` or
+    ``"error"`` for operations, ``"checked"`` for ``check`` steps and
+    ``"clock"`` for ``advance``/``at``. ``expected`` is the expectation as
+    text (empty for generated requests) and ``met`` whether it held (None
+    when nothing was judged).
+    """
+
+    time: datetime
+    step: int | None
+    source: str
+    op: str
+    actor: str | None = None
+    pool: str | None = None
+    resource: str | None = None
+    outcome: str = "ok"
+    error_code: str | None = None
+    cidr: str | None = None
+    expected: str = ""
+    met: bool | None = None
+    message: str = ""
+
+
+def events_frame(events: list[Event]) -> Any:
+    """The events as a DataFrame with the columns of :data:`EVENT_FIELDS`."""
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records([astuple(e) for e in events], columns=list(EVENT_FIELDS))
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame["step"] = frame["step"].astype("Int64")
+    frame["met"] = frame["met"].astype("boolean")
+    for column in ("source", "op", "actor", "pool", "resource", "outcome", "error_code", "cidr",
+                   "expected", "message"):
+        frame[column] = frame[column].astype("object")
+    return frame

@@ -1,0 +1,177 @@
+"""The simulation engine through its Python API: operations, clock, demand, forks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from simkit.engine import DEFAULT_START, Simulation
+from simkit.errors import DomainError, UsageError
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    actor: str
+    pool: str
+    masks: dict
+    count: int
+    every: timedelta | None = None
+    rate: float | None = None
+    begin: datetime | None = None
+    lifetime: timedelta | None = None
+    region: str | None = None
+    line: int = 0
+
+
+def company(seed: int = 0) -> Simulation:
+    sim = Simulation(seed=seed, management_account="mgmt")
+    sim.org.add_folder("Business")
+    sim.org.add_account("net")
+    sim.org.add_account("shop", "Business")
+    sim.org.add_external("partner")
+    sim.do("net", "create_ipam", ipam="ipam-1", region="r1", operating_regions=["r2"])
+    sim.do("net", "create_ipam_pool", ipam="ipam-1", pool="corp", cidrs=["10.0.0.0/8"])
+    sim.do("net", "create_ipam_pool", ipam="ipam-1", pool="p", source="corp", region="r1",
+           masks=[20], rules={"min_mask": 20, "max_mask": 28, "default_mask": 24})
+    return sim
+
+
+def test_operations_follow_the_cloud_rules_and_refusals_change_nothing():
+    sim = company()
+    assert str(sim.do("net", "create_vpc", vpc="v1", pool="p").cidr) == "10.0.0.0/24"
+    before = sim.fingerprint()
+    for actor, op, args, code in [
+        ("shop", "create_vpc", {"vpc": "v2", "pool": "p"}, "ResourceNotFound.IpamPool"),
+        ("net", "create_vpc", {"vpc": "v2", "pool": "p", "mask": 16},
+         "OperationDenied.MaskOfCidrIsNotAllowed"),
+        ("net", "create_vpc", {"vpc": "v2", "pool": "p", "cidr": "10.0.0.1/24"},
+         "InvalidParameter"),
+        ("net", "create_vpc", {"vpc": "v2", "pool": "p", "region": "r2"},
+         "OperationDenied.RequestRegionInvalid"),
+        ("net", "create_vpc", {"vpc": "v2", "pool": "p", "mask": 20},
+         "OperationDenied.AvailableCidrInsufficient"),
+    ]:
+        with pytest.raises(DomainError) as err:
+            sim.do(actor, op, **args)
+        assert err.value.code == code
+        assert sim.fingerprint() == before
+    with pytest.raises(UsageError, match="unknown operation"):
+        sim.do("net", "launch_rocket")
+
+
+def test_sharing_grants_a_member_the_pool_until_the_share_is_deleted():
+    sim = company()
+    sim.do("net", "create_resource_share", share="rs", resources=["p"],
+           principals=["folder:Business"])
+    assert str(sim.do("shop", "create_vpc", vpc="vs", pool="p", mask=22).cidr) == "10.0.0.0/22"
+    assert sim.do("shop", "list_ipam_pools").items == ("p",)
+    sim.do("net", "delete_resource_share", share="rs")
+    assert sim.do("shop", "list_ipam_pools").items == ()
+    # the allocation stays and counts; deleting the VPC releases it
+    assert sim.model.utilisation("p")["allocated_ips"] == 1024
+    sim.do("shop", "delete_vpc", vpc="vs")
+    assert sim.model.utilisation("p")["allocated_ips"] == 0
+
+
+def test_demand_runs_between_steps_in_time_order_and_steps_go_first():
+    sim = company()
+    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=3, every=DAY))
+    # nothing runs until the clock moves past the request time
+    assert sim.log == []
+    sim.advance(DAY)
+    assert [(e.source, e.cidr, e.time - DEFAULT_START) for e in sim.log] == [
+        ("demand", "10.0.0.0/24", timedelta(0))]
+    sim.do("net", "create_vpc", vpc="step-vpc", pool="p")   # at day 1, before the request
+    sim.finish()
+    assert [(e.cidr, e.time - DEFAULT_START) for e in sim.log] == [
+        ("10.0.0.0/24", timedelta(0)), ("10.0.2.0/24", DAY), ("10.0.3.0/24", 2 * DAY)]
+
+
+def test_demand_lifetime_deletes_the_vpc():
+    sim = company()
+    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=2, every=DAY, lifetime=DAY / 2))
+    sim.finish()
+    assert [(e.op, e.outcome, e.cidr) for e in sim.log] == [
+        ("create_vpc", "ok", "10.0.0.0/24"), ("delete_vpc", "ok", None),
+        ("create_vpc", "ok", "10.0.0.0/24"), ("delete_vpc", "ok", None)]
+
+
+def test_demand_exhausts_a_20_after_16_24s():
+    # one /24 a day into an empty /20: the 17th request is the first refusal, on day 16
+    sim = company()
+    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=20, every=DAY))
+    sim.finish()
+    refused = [e for e in sim.log if e.outcome == "error"]
+    assert {(e.expected, e.met) for e in sim.log} == {("", None)}   # demand is never judged
+    assert refused[0].error_code == "OperationDenied.AvailableCidrInsufficient"
+    assert refused[0].time - DEFAULT_START == 16 * DAY
+    assert len(refused) == 4
+
+
+def test_poisson_demand_is_seeded():
+    def times(seed):
+        sim = company(seed)
+        sim.add_demand(DemandSpec("net", "p", {24: 0.5, 26: 0.5}, count=10, rate=1 / 3600))
+        sim.finish()
+        return [(e.time, e.cidr) for e in sim.log]
+
+    assert times(3) == times(3)
+    assert times(3) != times(4)
+
+
+def test_clock_never_moves_back():
+    sim = company()
+    sim.advance(DAY)
+    with pytest.raises(UsageError, match="cannot move back"):
+        sim.at(DEFAULT_START)
+    with pytest.raises(UsageError, match="cannot move back"):
+        sim.advance(-DAY)
+
+
+def test_invitation_expires_after_seven_simulated_days():
+    sim = company()
+    sim.do("net", "create_resource_share", share="rs", resources=["p"],
+           principals=["partner"], allow_external=True)
+    sim.advance(7 * DAY)
+    with pytest.raises(DomainError) as err:
+        sim.do("partner", "accept_resource_share_invitation", share="rs")
+    assert err.value.code == "ResourceNotFound.Invitation"
+
+
+def test_a_fork_runs_on_independently():
+    sim = company()
+    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=5, every=DAY))
+    sim.advance(2 * DAY)
+    fork = sim.copy()
+    assert fork.fingerprint() == sim.fingerprint()
+    fork.do("net", "create_vpc", vpc="only-in-fork", pool="p", mask=21 + 1)
+    assert "only-in-fork" not in sim.model.vpcs
+    fork.finish()
+    sim.finish()
+    assert len(fork.log) == len(sim.log) + 0  # the fork's step was a direct call
+    assert fork.model.utilisation("p") != sim.model.utilisation("p")
+    # the fork's clock is its own
+    assert fork.now == sim.now == datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def test_pool_views_show_owned_and_shared_pools():
+    from simkit.reports import pool_views
+
+    sim = company()
+    sim.do("net", "create_resource_share", share="rs", resources=["p"],
+           principals=["folder:Business", "partner"], allow_external=True)
+    views = pool_views(sim)
+    assert views.values.tolist() == [
+        ["net", "corp", "net", "owned", ""], ["net", "p", "net", "owned", ""],
+        ["shop", "p", "net", "shared", "rs"]]
+    sim.do("partner", "accept_resource_share_invitation", share="rs")
+    assert pool_views(sim, ["partner"]).values.tolist() == [
+        ["partner", "p", "net", "shared", "rs"]]
+    sim.org.move_account("mgmt", "shop", "Root")
+    assert pool_views(sim, ["shop"]).empty
+    assert list(pool_views(sim, ["shop"]).columns) == ["account", "pool", "owner", "relation",
+                                                       "shares"]
