@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,18 @@ def test_same_file_same_bytes_across_hash_seeds(seed, tmp_path):
         outs.append((done.stdout, {p.name: p.read_bytes() for p in report.iterdir()}))
     assert outs[0] == outs[1]
     assert len(outs[0][1]["events.csv"].splitlines()) == 1 + 9 + 30
+
+
+MALFORMED = sorted((ROOT / "tests" / "data" / "malformed").glob("*.yaml"))
+
+
+def test_every_malformed_file_exits_2_with_one_located_line(capsys):
+    assert len(MALFORMED) >= 25
+    for path in MALFORMED:
+        assert main(["run", str(path)]) == 2, path
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1, (path, captured.err)
+        assert re.match(rf"{re.escape(str(path))}:\d+: \S", lines[0]), lines[0]
+        assert "Traceback" not in captured.err
+        assert captured.out == ""
