@@ -122,11 +122,6 @@ UNREACHABLE = {
     # Folders are fixed by the org section, and the loader refuses a step naming a
     # folder that does not exist (an invalid file, not a step failure).
     "ResourceNotFound.Folder",
-    # Only a create_ipam_pool step with a region argument reaches these two, and such
-    # a step stops the run with a TypeError ("Simulation.do() got multiple values for
-    # argument 'region'") instead of creating the pool.
-    "OperationDenied.RegionNotOperating",
-    "OperationDenied.RegionMismatch",
     # No operation adds folders or member accounts, and move_account does not create
     # levels: an org section over these quotas is an invalid file.
     "QuotaExceeded.RdFolders",
