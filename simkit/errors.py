@@ -153,8 +153,6 @@ ERROR_CODES: dict[str, ErrorCode] = _codes(
     ErrorCode("OperationDenied.TopLevelPoolByMask", 400,
               "pool {pool} is a top-level pool: it is provisioned by explicit CIDR only",
               "simkit"),
-    ErrorCode("OperationDenied.IpamExist", 400,
-              "account {account} already has an IPAM in region {region}", "simkit"),
     ErrorCode("OperationDenied.VpcExist", 400, "the VPC {vpc} already exists", "simkit"),
     ErrorCode("OperationDenied.ResourceExist", 400, "{kind} {id} already exists", "simkit"),
     ErrorCode("OperationDenied.RemoveManagementAccount", 400,

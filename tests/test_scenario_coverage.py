@@ -116,9 +116,6 @@ UNREACHABLE = {
     "DependencyViolation.CustomPoolAllocation",
     # No scenario operation lets a principal leave a share.
     "OperationDenied.ExitNotSupported",
-    # Nothing raises it: IPAMs are created in the ipams section only, where a second
-    # IPAM of an account in a region is QuotaExceeded.IpamsPerRegion, an invalid file.
-    "OperationDenied.IpamExist",
     # Folders are fixed by the org section, and the loader refuses a step naming a
     # folder that does not exist (an invalid file, not a step failure).
     "ResourceNotFound.Folder",
