@@ -1,13 +1,18 @@
-"""Frames built from a simulation: utilisation, allocations, resource CIDRs, conflicts.
+"""Frames built from a simulation: where the space goes and where it collides.
 
-Every frame is built here from the simulation's records, with snake_case
-columns; an empty result is an empty frame with the same columns.
+Every frame of DOMAIN.md 3 is built here, in one place, from the records of
+a :class:`~simkit.engine.Simulation`: snake_case columns in a fixed order
+(the ``*_COLUMNS`` tuples), time and step as columns, and an empty result as
+an empty frame with the same columns and dtypes.  :func:`frames` gives them
+all, keyed by the name the ``simkit report`` command writes them under.
 
-Resource discovery (simkit's reading of DOMAIN.md 3): an IPAM discovers the
-VPCs in its operating regions that belong to its owner or to a member of the
-resource directory. A VPC CIDR from a pool lies in that pool's scope; a
-discovered Unmanaged VPC lies in the default private scope of each IPAM that
-discovers it.
+Resource discovery is the engine's (:meth:`~simkit.engine.Simulation.discovers`):
+a VPC CIDR from a pool lies in that pool's scope; an Unmanaged one lies in
+the default private scope of every IPAM that discovers its VPC.
+
+Conflicts are found by one sweep over intervals sorted by their first
+address (:func:`overlapping_pairs`), never by comparing every pair, so the
+cost grows with the number of CIDRs and of overlaps found.
 
 Examples
 --------
@@ -22,41 +27,115 @@ Examples
 ...     print(*row)
 overlap v2 v1 10.0.0.0/26
 unmanaged_in_pool v2 p 10.0.0.0/25
+>>> utilisation(sim)[["pool", "allocated_ips", "free_ips", "largest_free_mask"]].values.tolist()
+[['p', 64, 192, 25]]
 """
 
 from __future__ import annotations
 
-import heapq
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .addresses import Cidr
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .engine import Simulation
 
-__all__ = ["UTILISATION_COLUMNS", "allocations", "conflicts", "pool_views", "resource_cidrs",
-           "utilisation"]
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "ALLOCATION_COLUMNS",
+    "CONFLICT_COLUMNS",
+    "CONFLICT_KINDS",
+    "FOLDER_COLUMNS",
+    "RESOURCE_COLUMNS",
+    "SCOPE_COLUMNS",
+    "SERIES_COLUMNS",
+    "UTILISATION_COLUMNS",
+    "VIEW_COLUMNS",
+    "account_utilisation",
+    "allocations",
+    "conflicts",
+    "folder_utilisation",
+    "frames",
+    "overlapping_pairs",
+    "permission_audit",
+    "pool_views",
+    "resource_cidrs",
+    "resource_cidrs_frame",
+    "scope_utilisation",
+    "utilisation",
+    "utilisation_series",
+]
 
 UTILISATION_COLUMNS = ("pool", "ipam", "scope", "owner", "region", "source", "depth",
                        "provisioned_ips", "allocated_ips", "allocated_vpc_ips",
                        "allocated_custom_ips", "allocated_ipam_pool_ips", "free_ips",
                        "utilisation", "largest_free_mask", "free_blocks", "fragmentation")
+SCOPE_COLUMNS = ("scope", "ipam", "kind", "pools", "provisioned_ips", "allocated_ips",
+                 "vpc_ips", "custom_ips", "free_ips", "utilisation")
+_HOLDINGS = ("allocations", "vpc_ips", "custom_ips", "ipam_pool_ips", "allocated_ips",
+             "pool_share")
+ACCOUNT_COLUMNS = ("account", "folder", "pool", "pool_owner", "relation", *_HOLDINGS)
+FOLDER_COLUMNS = ("folder", "depth", "pool", "pool_owner", "accounts", *_HOLDINGS)
+SERIES_COLUMNS = ("time", "step", "pool", "provisioned_ips", "allocated_ips", "free_ips",
+                  "utilisation")
 ALLOCATION_COLUMNS = ("pool", "cidr", "type", "resource", "created_by", "pool_owner",
                       "created_at")
 RESOURCE_COLUMNS = ("resource", "resource_type", "owner", "region", "scope", "cidr", "pool",
                     "management_status", "compliance_status", "overlap_status", "overlapping")
 VIEW_COLUMNS = ("account", "pool", "owner", "relation", "shares")
-CONFLICT_COLUMNS = ("kind", "scope", "a", "a_cidr", "b", "b_cidr", "overlap")
+CONFLICT_COLUMNS = ("kind", "scope", "a", "a_cidr", "b", "b_cidr", "overlap", "detail")
+#: The kinds of conflict, in the order :func:`conflicts` lists them.
+CONFLICT_KINDS = ("overlap", "unmanaged_in_pool", "noncompliant", "reserved",
+                  "connected_scopes")
+
+_INT = "int64"
+_DTYPES: dict[tuple[str, ...], dict[str, str]] = {
+    UTILISATION_COLUMNS: {"depth": _INT, "provisioned_ips": _INT, "allocated_ips": _INT,
+                          "allocated_vpc_ips": _INT, "allocated_custom_ips": _INT,
+                          "allocated_ipam_pool_ips": _INT, "free_ips": _INT,
+                          "utilisation": "float64", "largest_free_mask": "Int64",
+                          "free_blocks": _INT, "fragmentation": "float64"},
+    SCOPE_COLUMNS: {"pools": _INT, "provisioned_ips": _INT, "allocated_ips": _INT,
+                    "vpc_ips": _INT, "custom_ips": _INT, "free_ips": _INT,
+                    "utilisation": "float64"},
+    ACCOUNT_COLUMNS: {"allocations": _INT, "vpc_ips": _INT, "custom_ips": _INT,
+                      "ipam_pool_ips": _INT, "allocated_ips": _INT, "pool_share": "float64"},
+    FOLDER_COLUMNS: {"depth": _INT, "accounts": _INT, "allocations": _INT, "vpc_ips": _INT,
+                     "custom_ips": _INT, "ipam_pool_ips": _INT, "allocated_ips": _INT,
+                     "pool_share": "float64"},
+    SERIES_COLUMNS: {"step": "Int64", "provisioned_ips": _INT, "allocated_ips": _INT,
+                     "free_ips": _INT, "utilisation": "float64"},
+}
+_TIMES = {SERIES_COLUMNS: "time", ALLOCATION_COLUMNS: "created_at"}
+_TIME = "datetime64[us, UTC]"
 
 
-def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Any:
+def _frame(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """The one place rows become a frame: fixed columns, fixed dtypes, also when empty."""
     import pandas as pd
 
-    return pd.DataFrame.from_records(rows, columns=list(columns))
+    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    time = _TIMES.get(columns)
+    dtypes = _DTYPES.get(columns, {})
+    frame = frame.astype({c: dtypes.get(c, object) for c in columns if c != time})
+    if time is not None:
+        frame[time] = pd.to_datetime(frame[time], utc=True).astype(_TIME)
+    return frame
 
 
-def utilisation(sim: Simulation) -> Any:
-    """One row per pool, in creation order."""
+# -- utilisation -------------------------------------------------------------------------
+def utilisation(sim: Simulation) -> pd.DataFrame:
+    """One row per pool, in creation order (columns :data:`UTILISATION_COLUMNS`).
+
+    ``free_blocks`` counts the maximal aligned free blocks and
+    ``fragmentation`` is ``1 - largest free block / free IPs`` (0.0 when
+    the free space is one block, or when nothing is free).
+    """
     rows = []
     for p in sim.model.pools.values():
         figures = sim.model.utilisation(p.id)
@@ -70,21 +149,158 @@ def utilisation(sim: Simulation) -> Any:
             "free_blocks": len(free_blocks),
             "fragmentation": 1 - largest / free if free else 0.0,
         })
-    frame = _frame(rows, UTILISATION_COLUMNS)
-    return frame.astype({"depth": "int64", "free_blocks": "int64", "utilisation": "float64",
-                         "fragmentation": "float64", "largest_free_mask": "Int64"})
+    return _frame(rows, UTILISATION_COLUMNS)
 
 
-def allocations(sim: Simulation) -> Any:
-    """One row per allocation of every pool."""
+def scope_utilisation(sim: Simulation) -> pd.DataFrame:
+    """One row per scope of every IPAM (columns :data:`SCOPE_COLUMNS`).
+
+    ``provisioned_ips`` and ``allocated_ips`` add up the scope's top-level
+    pools (a child pool's space is an allocation of its source, so nothing
+    is counted twice); ``vpc_ips`` and ``custom_ips`` add up the ``VPC`` and
+    ``Custom`` allocations of every pool of the scope.
+    """
     model = sim.model
-    rows = [{"pool": a.pool, "cidr": str(a.cidr), "type": a.type, "resource": a.resource,
+    rows = {s.id: {"scope": s.id, "ipam": s.ipam, "kind": s.kind, "pools": 0,
+                   "provisioned_ips": 0, "allocated_ips": 0, "vpc_ips": 0, "custom_ips": 0}
+            for s in model.scopes.values()}
+    for p in model.pools.values():
+        row = rows[p.scope]
+        figures = model.utilisation(p.id)
+        row["pools"] += 1
+        row["vpc_ips"] += figures["allocated_vpc_ips"]
+        row["custom_ips"] += figures["allocated_custom_ips"]
+        if p.source is None:
+            row["provisioned_ips"] += figures["provisioned_ips"]
+            row["allocated_ips"] += figures["allocated_ips"]
+    for row in rows.values():
+        row["free_ips"] = row["provisioned_ips"] - row["allocated_ips"]
+        row["utilisation"] = (row["allocated_ips"] / row["provisioned_ips"]
+                              if row["provisioned_ips"] else 0.0)
+    return _frame(rows.values(), SCOPE_COLUMNS)
+
+
+def _holder(sim: Simulation, a: Any) -> str:
+    """Who holds an allocation: a VPC's owner, else whoever created it."""
+    if a.type == "VPC":
+        vpc = sim.model.vpcs.get(a.resource)
+        if vpc is not None:
+            return vpc.owner
+    return a.created_by
+
+
+def _folder(sim: Simulation, account: str) -> str | None:
+    return sim.org.folder_of(account) if sim.org.is_member(account) else None
+
+
+def _holdings(sim: Simulation) -> dict[tuple[str, str], dict[str, int]]:
+    """(account, pool) -> counts and IPs by type of the allocations the account holds."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    key_of = {"VPC": "vpc_ips", "Custom": "custom_ips", "IpamPool": "ipam_pool_ips"}
+    for a in sim.model.allocations.values():
+        held = out.setdefault((_holder(sim, a), a.pool), dict.fromkeys(_HOLDINGS[:5], 0))
+        held["allocations"] += 1
+        held[key_of[a.type]] += a.cidr.size
+        held["allocated_ips"] += a.cidr.size
+    return out
+
+
+def account_utilisation(sim: Simulation) -> pd.DataFrame:
+    """What each account holds from each pool (columns :data:`ACCOUNT_COLUMNS`).
+
+    One row per account and pool that the account owns (``relation``
+    ``owner``), sees through an active share (``principal``), or holds
+    allocations in without either (``none``: a share ended, allocations
+    stay).  The holder of a ``VPC`` allocation is the VPC's owner, of the
+    others the account that made it.  ``pool_share`` is the held IPs over
+    the pool's provisioned IPs.  Rows are sorted by account, then pool in
+    creation order.
+    """
+    model = sim.model
+    order = {pid: i for i, pid in enumerate(model.pools)}
+    held = _holdings(sim)
+    pairs: dict[tuple[str, str], str] = {}
+    accounts = set(sim.org.members()) | set(sim.org.externals())
+    accounts |= {p.owner for p in model.pools.values()} | {acc for acc, _ in held}
+    for account in accounts:
+        for pid in sim.shares.pools_shared_with(account):
+            if pid in model.pools:
+                pairs[(account, pid)] = "principal"
+    for p in model.pools.values():
+        pairs[(p.owner, p.id)] = "owner"
+    for key in held:
+        pairs.setdefault(key, "none")
+    rows = []
+    for account, pid in sorted(pairs, key=lambda k: (k[0], order[k[1]])):
+        figures = held.get((account, pid), dict.fromkeys(_HOLDINGS[:5], 0))
+        provisioned = model.pools[pid].space.provisioned_ips
+        rows.append({"account": account, "folder": _folder(sim, account), "pool": pid,
+                     "pool_owner": model.pools[pid].owner,
+                     "relation": pairs[(account, pid)], **figures,
+                     "pool_share": figures["allocated_ips"] / provisioned if provisioned
+                     else 0.0})
+    return _frame(rows, ACCOUNT_COLUMNS)
+
+
+def folder_utilisation(sim: Simulation) -> pd.DataFrame:
+    """What the accounts of each folder hold from each pool (columns :data:`FOLDER_COLUMNS`).
+
+    A folder counts its member accounts and those of its sub-folders (Root
+    counts every member), so a row of ``Business`` includes
+    ``Business/Retail``.  One row per folder and pool where something is
+    held; ``accounts`` is the number of accounts holding something there.
+    External accounts belong to no folder.
+    """
+    model = sim.model
+    order = {pid: i for i, pid in enumerate(model.pools)}
+    held = _holdings(sim)
+    rows = []
+    for folder in sim.org.folders():
+        members = sim.org.accounts_in(folder)
+        totals: dict[str, dict[str, int]] = {}
+        for (account, pid), figures in held.items():
+            if account not in members:
+                continue
+            total = totals.setdefault(pid, dict.fromkeys(("accounts", *_HOLDINGS[:5]), 0))
+            total["accounts"] += 1
+            for k in _HOLDINGS[:5]:
+                total[k] += figures[k]
+        for pid in sorted(totals, key=order.__getitem__):
+            provisioned = model.pools[pid].space.provisioned_ips
+            total = totals[pid]
+            rows.append({"folder": folder, "depth": sim.org.depth(folder), "pool": pid,
+                         "pool_owner": model.pools[pid].owner, **total,
+                         "pool_share": total["allocated_ips"] / provisioned if provisioned
+                         else 0.0})
+    return _frame(rows, FOLDER_COLUMNS)
+
+
+def utilisation_series(sim: Simulation) -> pd.DataFrame:
+    """Each pool's figures over the run (columns :data:`SERIES_COLUMNS`).
+
+    One row each time a pool's provisioned or allocated IPs changed, at the
+    clock time and step of the operation that changed them (``step`` is
+    missing for generated requests and for the initial state).  A pool's
+    figures hold until its next row.
+    """
+    rows = ({"time": time, "step": step, "pool": pool, "provisioned_ips": prov,
+             "allocated_ips": alloc, "free_ips": prov - alloc,
+             "utilisation": alloc / prov if prov else 0.0}
+            for time, step, pool, prov, alloc in sim._series)
+    return _frame(rows, SERIES_COLUMNS)
+
+
+# -- allocations, views, permissions --------------------------------------------------------
+def allocations(sim: Simulation) -> pd.DataFrame:
+    """One row per allocation of every pool, in creation order (:data:`ALLOCATION_COLUMNS`)."""
+    model = sim.model
+    rows = ({"pool": a.pool, "cidr": str(a.cidr), "type": a.type, "resource": a.resource,
              "created_by": a.created_by, "pool_owner": model.pools[a.pool].owner,
-             "created_at": a.created_at} for a in model.allocations.values()]
+             "created_at": a.created_at} for a in model.allocations.values())
     return _frame(rows, ALLOCATION_COLUMNS)
 
 
-def pool_views(sim: Simulation, accounts: list[str] | None = None) -> Any:
+def pool_views(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFrame:
     """The pools each account owns and the pools shared with it now.
 
     One row per (account, pool) with ``relation`` "owned" or "shared" and the
@@ -121,33 +337,72 @@ def _shares_reaching(sim: Simulation, account: str, pool: str) -> list[str]:
     return out
 
 
-def _discovering_scopes(sim: Simulation, owner: str, region: str) -> list[str]:
-    scopes = []
-    for ipam in sim.model.ipams.values():
-        if region in ipam.operating_regions and (owner == ipam.owner
-                                                 or sim.org.is_member(owner)):
-            scopes.extend(s for s in ipam.scopes
-                          if sim.model.scopes[s].default and sim.model.scopes[s].version == 4)
-    return scopes
+def permission_audit(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFrame:
+    """Every permission decision for every account and pool now (one row per action).
+
+    The columns are :data:`simkit.permissions.AUDIT_FIELDS`, then
+    ``pool_owner`` and ``access``: ``owner`` (the pool's owner), ``full``
+    (granted to a principal), ``limited`` (granted to a principal with a
+    condition: its own allocations, or name and description only),
+    ``forbidden`` or ``not_visible``.  ``accounts`` defaults to the members,
+    then the external accounts.
+    """
+    from .permissions import audit, row_of
+
+    if accounts is None:
+        accounts = [*sim.org.members(), *sim.org.externals()]
+    frame = audit(sim.org, sim.shares, list(sim.model.pools.values()), accounts)
+    owners = {p.id: p.owner for p in sim.model.pools.values()}
+    frame["pool_owner"] = frame["pool"].map(owners).astype(object)
+    access = []
+    for account, pool, action, allowed, code in zip(
+            frame["account"], frame["pool"], frame["action"], frame["allowed"], frame["code"],
+            strict=True):
+        if account == owners[pool]:
+            access.append("owner" if allowed else "forbidden")
+        elif allowed:
+            limited = row_of(action).principal in ("own", "name_description")
+            access.append("limited" if limited else "full")
+        else:
+            access.append("forbidden" if code == "Forbidden" else "not_visible")
+    frame["access"] = access
+    return frame.astype({"access": object})
 
 
+# -- resource CIDRs ------------------------------------------------------------------------
 def _resources(sim: Simulation) -> list[dict[str, Any]]:
-    """Every resource CIDR (VPC primary and secondary CIDRs) with its scope."""
+    """Every VPC CIDR (primary, then secondary) in each scope that holds it."""
     model = sim.model
+    discovering: dict[tuple[str, str], list[str]] = {}
     rows = []
     for vpc in model.vpcs.values():
-        linked = {model.allocations[a].cidr: model.allocations[a] for a in vpc.allocations
-                  if a in model.allocations}
-        for cidr in [vpc.cidr, *vpc.secondary]:
-            alloc = linked.get(cidr)
+        if vpc.pool is not None and not vpc.secondary:     # the common case: one pool CIDR
+            cidrs = [(vpc.cidr, model.allocations[vpc.allocations[0]])]
+        else:
+            unmanaged = model.unmanaged_cidrs(vpc)
+            linked = {model.allocations[a].cidr: model.allocations[a] for a in vpc.allocations}
+            cidrs = []
+            for cidr in [vpc.cidr, *vpc.secondary]:
+                if cidr in unmanaged:
+                    unmanaged.remove(cidr)
+                    cidrs.append((cidr, None))
+                else:
+                    cidrs.append((cidr, linked[cidr]))
+        for cidr, alloc in cidrs:
             if alloc is not None:
                 pool = model.pools[alloc.pool]
-                ok = pool.min_mask <= cidr.prefixlen <= pool.max_mask
                 scopes = [pool.scope]
+                ok = pool.min_mask <= cidr.prefixlen <= pool.max_mask
                 status, compliance, pool_id = "Managed", ("Compliant" if ok
                                                           else "Noncompliant"), pool.id
             else:
-                scopes = _discovering_scopes(sim, vpc.owner, vpc.region)
+                key = (vpc.owner, vpc.region)
+                if key not in discovering:
+                    discovering[key] = [
+                        s for ipam in model.ipams.values() if sim.discovers(ipam, vpc)
+                        for s in ipam.scopes
+                        if model.scopes[s].default and model.scopes[s].kind == "private"]
+                scopes = discovering[key]
                 status, compliance, pool_id = "Unmanaged", "Unmanaged", None
             for scope in scopes:
                 rows.append({"resource": vpc.id, "resource_type": "VPC", "owner": vpc.owner,
@@ -157,118 +412,282 @@ def _resources(sim: Simulation) -> list[dict[str, Any]]:
     return rows
 
 
-def _overlapping_pairs(items: list[tuple[Any, Cidr, Any]]) -> list[tuple[Any, Any]]:
-    """Pairs of overlapping items: a sweep over intervals sorted by start.
+def overlapping_pairs(items: list[tuple[Any, Cidr, Any]],
+                      across: Callable[[Any], Any] | None = None) -> list[tuple[Any, Any]]:
+    """Pairs of overlapping items, by one sweep over blocks sorted by their start.
 
-    ``items`` are (group, cidr, payload); only items of one group are compared.
+    ``items`` are ``(group, cidr, payload)`` triples; only items of one
+    group (and one IP version) are compared.  With ``across``, a function
+    of the payload, only pairs whose two values of it differ are given (a
+    sweep per value keeps the others apart, so unwanted pairs are never
+    formed).  Each pair ``(earlier, later)`` is given once, the earlier item
+    starting first (or, at the same start, being the larger block).
+
+    Two CIDRs overlap exactly when one contains the other, so the blocks
+    still open at a start form a stack, each containing the next, and all of
+    them contain the new block.  The cost is ``O(n log n)`` plus the pairs.
+
+    Examples
+    --------
+    >>> from simkit.addresses import parse_cidr
+    >>> items = [("s", parse_cidr(c), name) for c, name in
+    ...          [("10.0.0.0/24", "b"), ("10.0.0.0/16", "a"), ("10.1.0.0/16", "c")]]
+    >>> [(x[2], y[2]) for x, y in overlapping_pairs(items)]
+    [('a', 'b')]
+    >>> [(x[2], y[2]) for x, y in overlapping_pairs(items, across=lambda n: n == "b")]
+    [('a', 'b')]
+    >>> overlapping_pairs(items, across=lambda n: n in "ab")
+    []
     """
-    pairs = []
-    items = sorted(items, key=lambda t: (str(t[0]), t[1].version, t[1].value, -t[1].size))
-    active: list[tuple[int, int, Any]] = []   # (last address, order, item)
-    group = None
-    for order, item in enumerate(items):
-        key = (item[0], item[1].version)
-        if key != group:
-            active, group = [], key
-        start = item[1].value
-        while active and active[0][0] < start:
-            heapq.heappop(active)
-        pairs.extend((other, item) for _, _, other in sorted(active, key=lambda t: t[1]))
-        heapq.heappush(active, (item[1].last, order, item))
+    buckets: dict[tuple[str, int], list[int]] = {}
+    for i, (group, cidr, _) in enumerate(items):
+        buckets.setdefault((str(group), cidr.version), []).append(i)
+    # integer sort keys and index stacks: no container per item, little work for the GC
+    keys = [(cidr.value << 8) | cidr.prefixlen for _, cidr, _ in items]
+    lasts = [cidr.last for _, cidr, _ in items]
+    values = None if across is None else [across(payload) for _, _, payload in items]
+    rank = [0] * len(items)
+    pairs: list[tuple[Any, Any]] = []
+    for bucket in sorted(buckets):
+        order = sorted(buckets[bucket], key=keys.__getitem__)
+        for position, i in enumerate(order):
+            rank[i] = position
+        stacks: dict[Any, list[int]] = {}
+        for i in order:
+            start = items[i][1].value
+            mine = None if values is None else values[i]
+            found: list[int] = []
+            for value, stack in stacks.items():
+                while stack and lasts[stack[-1]] < start:
+                    stack.pop()
+                if stack and (values is None or value != mine):
+                    found.extend(stack)
+            if found:
+                if len(stacks) > 1:
+                    found.sort(key=rank.__getitem__)
+                item = items[i]
+                pairs.extend((items[j], item) for j in found)
+            stacks.setdefault(mine, []).append(i)
     return pairs
 
 
 def resource_cidrs(sim: Simulation, pool: str | None = None) -> list[dict[str, Any]]:
-    """Resource CIDRs as ListIpamResourceCidrs reports them (of one pool when given)."""
+    """Resource CIDRs as ListIpamResourceCidrs reports them, as records.
+
+    With ``pool``: the resources of that pool's scope that lie inside its
+    provisioned CIDRs.  ``overlap_status`` is ``Overlapping`` when another
+    resource's CIDR of the same scope overlaps, and ``overlapping`` lists
+    those resources.
+    """
     rows = _resources(sim)
-    overlaps: dict[int, list[str]] = {i: [] for i in range(len(rows))}
-    for (_, _, a), (_, _, b) in _overlapping_pairs([(r["scope"], r["cidr"], i)
-                                                    for i, r in enumerate(rows)]):
+    overlaps: dict[int, set[str]] = {}
+    with _collector_paused():
+        pairs = overlapping_pairs([(r["scope"], r["cidr"], i) for i, r in enumerate(rows)])
+    for (_, _, a), (_, _, b) in pairs:
         if rows[a]["resource"] != rows[b]["resource"]:
-            overlaps[a].append(rows[b]["resource"])
-            overlaps[b].append(rows[a]["resource"])
-    out = []
+            overlaps.setdefault(a, set()).add(rows[b]["resource"])
+            overlaps.setdefault(b, set()).add(rows[a]["resource"])
     space = None
     if pool is not None:
         p = sim.model.pools[pool]
         space = (p.scope, p.space.provisioned())
+    out = []
     for i, r in enumerate(rows):
         if space is not None and (r["scope"] != space[0]
                                   or not any(r["cidr"] in c for c in space[1])):
             continue
+        others = sorted(overlaps.get(i, ()))
         out.append({**r, "cidr": str(r["cidr"]),
-                    "overlap_status": "Overlapping" if overlaps[i] else "Nonoverlapping",
-                    "overlapping": ", ".join(sorted(set(overlaps[i])))})
+                    "overlap_status": "Overlapping" if others else "Nonoverlapping",
+                    "overlapping": ", ".join(others)})
     return out
 
 
-def resource_cidrs_frame(sim: Simulation, pool: str | None = None) -> Any:
+def resource_cidrs_frame(sim: Simulation, pool: str | None = None) -> pd.DataFrame:
+    """:func:`resource_cidrs` as a frame (columns :data:`RESOURCE_COLUMNS`)."""
     return _frame(resource_cidrs(sim, pool), RESOURCE_COLUMNS)
 
 
-def _overlap(a: Cidr, b: Cidr) -> str:
-    # aligned blocks are nested or disjoint: the overlap is the smaller one
-    return str(a if a.size <= b.size else b)
+# -- conflicts -----------------------------------------------------------------------------
+def _first(t: tuple) -> Any:
+    return t[0]
 
 
-def conflicts(sim: Simulation) -> Any:
-    """One row per conflict, each naming both sides and the overlapping CIDR.
+def _third(t: tuple) -> Any:
+    return t[2]
 
-    Kinds: ``overlap`` (resource CIDRs overlapping in one scope),
-    ``unmanaged_in_pool`` (an Unmanaged VPC inside a pool's provisioned space),
-    ``noncompliant`` (an allocation outside its pool's current rules),
-    ``reserved`` (a resource or top-level pool CIDR over a reserved range,
-    in any scope) and ``connected_scopes`` (overlaps between scopes the
-    scenario declares connected).
+
+def _is_reserved(t: tuple) -> bool:
+    return t[0] == "reserved"
+
+
+def _smaller(a: Cidr, b: Cidr) -> Cidr:
+    """The overlap of two overlapping CIDRs: nested or disjoint, it is the smaller one."""
+    return a if a.prefixlen >= b.prefixlen else b
+
+
+class _Text(dict):
+    """CIDR -> its text, each converted once."""
+
+    def __missing__(self, cidr: Cidr) -> str:
+        text = self[cidr] = str(cidr)
+        return text
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restored on exit).
+
+    The sweeps make no reference cycles, and every temporary they make is
+    freed by reference counting; but with a large model alive, the
+    collector's full passes over it, triggered by those temporaries, would
+    cost more than the sweeps themselves.
     """
-    rows: list[dict[str, Any]] = []
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def conflicts(sim: Simulation) -> pd.DataFrame:
+    """One row per conflict, naming both sides and the overlapping CIDR.
+
+    Kinds (:data:`CONFLICT_KINDS`, listed in this order):
+
+    ``overlap``
+        two resource CIDRs overlapping in one scope (``a`` starts first).
+    ``unmanaged_in_pool``
+        an Unmanaged VPC CIDR (``a``) over the provisioned space of a pool
+        of its scope (``b``, the deepest such pool).
+    ``noncompliant``
+        an allocation (``a``) whose mask breaks its pool's current rules
+        (``b``; ``b_cidr`` is the provisioned CIDR holding it).
+    ``reserved``
+        a resource CIDR or a top-level pool's provisioned CIDR (``a``, in
+        any scope) over a ``reserved`` range (``b``).
+    ``connected_scopes``
+        two resource CIDRs, or two top-level pools' provisioned CIDRs, of
+        different scopes that the scenario declares connected (``scope`` is
+        ``A+B``); a pair already reported as an ``overlap`` is not repeated.
+
+    ``detail`` says the same in words.
+    """
+    with _collector_paused():
+        columns = _conflict_columns(sim)
+    import pandas as pd
+
+    return pd.DataFrame(columns, columns=list(CONFLICT_COLUMNS), dtype=object)
+
+
+def _conflict_columns(sim: Simulation) -> dict[str, list[str]]:
+    model = sim.model
+    out: dict[str, list[str]] = {c: [] for c in CONFLICT_COLUMNS}
+    text = _Text()
+    add_kind, add_scope, add_a, add_a_cidr, add_b, add_b_cidr, add_overlap, add_detail = (
+        out[c].append for c in CONFLICT_COLUMNS)
+
+    def add(kind: str, scope: str, a: str, a_cidr: Cidr, b: str, b_cidr: Cidr | None,
+            overlap: Cidr, detail: str) -> None:
+        add_kind(kind)
+        add_scope(scope)
+        add_a(a)
+        add_a_cidr(text[a_cidr])
+        add_b(b)
+        add_b_cidr("" if b_cidr is None else text[b_cidr])
+        add_overlap(text[overlap])
+        add_detail(detail)
+
     resources = _resources(sim)
-    pairs = _overlapping_pairs([(r["scope"], r["cidr"], r) for r in resources])
-    for (scope, _, a), (_, _, b) in pairs:
-        if a["resource"] == b["resource"]:
-            continue
-        rows.append({"kind": "overlap", "scope": scope, "a": a["resource"],
-                     "a_cidr": str(a["cidr"]), "b": b["resource"], "b_cidr": str(b["cidr"]),
-                     "overlap": _overlap(a["cidr"], b["cidr"])})
-    # unmanaged VPCs inside provisioned space of a pool of their scope
-    provisioned = [(p.scope, c, ("pool", p.id)) for p in sim.model.pools.values()
-                   if p.source is None for c in p.space.provisioned()]
+    seen: set[tuple[str, str, Cidr, Cidr]] = set()   # resource pairs already reported
+    for (scope, ca, a), (_, cb, b) in overlapping_pairs(
+            [(r["scope"], r["cidr"], r) for r in resources]):
+        ra, rb = a["resource"], b["resource"]
+        if ra != rb:
+            seen.add((ra, rb, ca, cb) if (ra, ca) < (rb, cb) else (rb, ra, cb, ca))
+            add("overlap", scope, ra, ca, rb, cb, _smaller(ca, cb),
+                f"{ra} and {rb} overlap in scope {scope}")
+
+    # Unmanaged VPC CIDRs over the provisioned space of pools of their scope
+    provisioned = [(p.scope, c, ("pool", p)) for p in model.pools.values()
+                   for c in p.space.provisioned()]
     unmanaged = [(r["scope"], r["cidr"], ("vpc", r)) for r in resources
                  if r["management_status"] == "Unmanaged"]
-    for (scope, ca, a), (_, cb, b) in _overlapping_pairs(provisioned + unmanaged):
-        if a[0] == b[0]:
-            continue
-        (pool_c, pool), (vpc_c, vpc) = ((ca, a), (cb, b)) if a[0] == "pool" else ((cb, b),
-                                                                                  (ca, a))
-        rows.append({"kind": "unmanaged_in_pool", "scope": scope, "a": vpc[1]["resource"],
-                     "a_cidr": str(vpc_c), "b": pool[1], "b_cidr": str(pool_c),
-                     "overlap": _overlap(ca, cb)})
-    for r in resources:
-        if r["compliance_status"] == "Noncompliant":
-            p = sim.model.pools[r["pool"]]
-            rows.append({"kind": "noncompliant", "scope": r["scope"], "a": r["resource"],
-                         "a_cidr": str(r["cidr"]), "b": p.id,
-                         "b_cidr": f"/{p.min_mask}-/{p.max_mask}", "overlap": ""})
-    # reserved ranges, across all scopes
+    found: dict[tuple[str, str, Cidr], list[tuple[Any, Cidr, Cidr]]] = {}
+    for (scope, ca, a), (_, cb, b) in overlapping_pairs(provisioned + unmanaged,
+                                                        across=_first):
+        (pool_c, pool), (vpc_c, vpc) = ((ca, a[1]), (cb, b[1])) if a[0] == "pool" else (
+            (cb, b[1]), (ca, a[1]))
+        found.setdefault((scope, vpc["resource"], vpc_c), []).append((pool, pool_c, vpc_c))
+    for (scope, vpc_id, _), hits in found.items():
+        deepest = max(p.depth for p, _, _ in hits)
+        for pool, pool_c, vpc_c in hits:
+            if pool.depth == deepest:
+                add("unmanaged_in_pool", scope, vpc_id, vpc_c, pool.id, pool_c,
+                    _smaller(pool_c, vpc_c),
+                    f"Unmanaged VPC {vpc_id} uses space provisioned to pool {pool.id}")
+
+    for a in model.allocations.values():
+        p = model.pools[a.pool]
+        if not p.min_mask <= a.cidr.prefixlen <= p.max_mask:
+            add("noncompliant", p.scope, a.resource, a.cidr, p.id,
+                p.space.provisioned_cidr_of(a.cidr), a.cidr,
+                f"{a.type} allocation /{a.cidr.prefixlen} is outside the rules "
+                f"/{p.min_mask} to /{p.max_mask} of pool {p.id}")
+
+    top = [(p.scope, c, p.id) for p in model.pools.values() if p.source is None
+           for c in p.space.provisioned()]
     if sim.reserved:
-        items = [("*", c, ("reserved", name)) for name, c in sim.reserved]
-        items += [("*", r["cidr"], ("vpc", r["resource"], r["scope"])) for r in resources]
-        items += [("*", c, ("pool", pid, scope)) for scope, c, (_, pid) in provisioned]
-        for (_, ca, a), (_, cb, b) in _overlapping_pairs(items):
-            if (a[0] == "reserved") == (b[0] == "reserved"):
-                continue
+        items = [("*", c, ("reserved", name, "")) for name, c in sim.reserved]
+        items += [("*", r["cidr"], ("resource", r["resource"], r["scope"])) for r in resources]
+        items += [("*", c, ("pool", pid, scope)) for scope, c, pid in top]
+        for (_, ca, a), (_, cb, b) in overlapping_pairs(items, across=_is_reserved):
             (rc, res), (oc, other) = ((ca, a), (cb, b)) if a[0] == "reserved" else ((cb, b),
                                                                                      (ca, a))
-            rows.append({"kind": "reserved", "scope": other[2], "a": other[1],
-                         "a_cidr": str(oc), "b": res[1], "b_cidr": str(rc),
-                         "overlap": _overlap(ca, cb)})
+            add("reserved", other[2], other[1], oc, res[1], rc, _smaller(ca, cb),
+                f"{other[0]} {other[1]} overlaps the reserved range {res[1]}")
+
     for group in sim.connected_scopes:
         members = set(group)
-        items = [("*", r["cidr"], r) for r in resources if r["scope"] in members]
-        for (_, _, a), (_, _, b) in _overlapping_pairs(items):
-            if a["scope"] == b["scope"] or a["resource"] == b["resource"]:
+        items = [("resource", r["cidr"], ("resource", r["resource"], r["scope"]))
+                 for r in resources if r["scope"] in members]
+        items += [("pool", c, ("pool", pid, scope)) for scope, c, pid in top if scope in members]
+        for (_, ca, a), (_, cb, b) in overlapping_pairs(items, across=_third):
+            ra, rb = a[1], b[1]
+            key = (ra, rb, ca, cb) if (ra, ca) < (rb, cb) else (rb, ra, cb, ca)
+            if ra == rb or key in seen:
                 continue
-            rows.append({"kind": "connected_scopes", "scope": f"{a['scope']}+{b['scope']}",
-                         "a": a["resource"], "a_cidr": str(a["cidr"]), "b": b["resource"],
-                         "b_cidr": str(b["cidr"]), "overlap": _overlap(a["cidr"], b["cidr"])})
-    return _frame(rows, CONFLICT_COLUMNS)
+            seen.add(key)
+            add("connected_scopes", f"{a[2]}+{b[2]}", ra, ca, rb, cb, _smaller(ca, cb),
+                f"{a[0]} {ra} in {a[2]} and {b[0]} {rb} in {b[2]} overlap across connected "
+                f"scopes")
+    return out
+
+
+# -- all of them ---------------------------------------------------------------------------
+def frames(sim: Simulation) -> dict[str, pd.DataFrame]:
+    """Every frame of this module and the event log, by the name a report gives each.
+
+    Examples
+    --------
+    >>> from simkit.engine import Simulation
+    >>> list(frames(Simulation()))  # doctest: +NORMALIZE_WHITESPACE
+    ['events', 'utilisation', 'scope_utilisation', 'account_utilisation',
+     'folder_utilisation', 'utilisation_series', 'allocations', 'resource_cidrs',
+     'conflicts', 'pool_views', 'permissions']
+    """
+    return {
+        "events": sim.events,
+        "utilisation": utilisation(sim),
+        "scope_utilisation": scope_utilisation(sim),
+        "account_utilisation": account_utilisation(sim),
+        "folder_utilisation": folder_utilisation(sim),
+        "utilisation_series": utilisation_series(sim),
+        "allocations": allocations(sim),
+        "resource_cidrs": resource_cidrs_frame(sim),
+        "conflicts": conflicts(sim),
+        "pool_views": pool_views(sim),
+        "permissions": permission_audit(sim),
+    }

@@ -8,6 +8,14 @@ primary CIDR came from a pool (an allocation of type ``VPC``) is
 bookkeeping, so a VPC request follows the order of every pool request, with
 the region check (DOMAIN.md 2) between the parameters and the pool's rules.
 
+Auto import (DOMAIN.md 3) lives here too: :meth:`VpcRequests.auto_import`
+adopts discovered Unmanaged CIDRs into the pools whose auto import flag is
+on.  An adopted CIDR becomes an allocation of type ``VPC`` (its resource is
+the VPC, its creator the pool's owner) linked to the VPC, exactly as if the
+VPC had drawn it from the pool: the CIDR is Managed from then on, deleting
+the VPC releases it, and it counts in the pool's VPC IPs.  It is adopted
+whatever the pool's allocation rules say, so it may be Noncompliant.
+
 Examples
 --------
 >>> from simkit.ipam import IpamModel
@@ -22,6 +30,8 @@ simkit.errors.DomainError: OperationDenied.IpamPoolNotInRegion: pool corp has no
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,7 +40,7 @@ from .errors import DomainError, UsageError
 from .quotas import Quotas
 
 if TYPE_CHECKING:
-    from .ipam import Allocation, Pool
+    from .ipam import Allocation, Ipam, Pool, Scope
 
 __all__ = ["Vpc", "VpcRequests"]
 
@@ -64,6 +74,9 @@ class VpcRequests:
     # provided by IpamModel, with its pool checks (_pool, _request, _check_rules, ...)
     vpcs: dict[str, Vpc]
     allocations: dict[str, Allocation]
+    pools: dict[str, Pool]
+    ipams: dict[str, Ipam]
+    scopes: dict[str, Scope]
     quotas: Quotas
 
     def create_vpc(self, actor: str, vpc: str, region: str, *, pool: str | None = None,
@@ -144,6 +157,109 @@ class VpcRequests:
         for aid in v.allocations:
             self._forget(self.allocations[aid])
         del self.vpcs[vpc]
+
+    # -- discovery and auto import ------------------------------------------------------
+    def unmanaged_cidrs(self, vpc: Vpc) -> list[Cidr]:
+        """The CIDRs of ``vpc`` that no pool allocation holds (primary first).
+
+        Examples
+        --------
+        >>> from simkit.ipam import IpamModel
+        >>> model = IpamModel()
+        >>> v = model.create_vpc("netadmin", "vpc-1", "cn-hangzhou", cidr="10.1.0.0/16")
+        >>> model.unmanaged_cidrs(v)
+        [Cidr.parse('10.1.0.0/16')]
+        """
+        linked = [self.allocations[a].cidr for a in vpc.allocations]
+        if vpc.pool is not None:          # the primary's allocation comes first
+            linked = linked[1:]
+        out = [] if vpc.pool is not None else [vpc.cidr]
+        for c in vpc.secondary:
+            if c in linked:
+                linked.remove(c)
+            else:
+                out.append(c)
+        return out
+
+    def adopt_vpc_cidr(self, pool: str, vpc: str, cidr: Cidr | str) -> Allocation:
+        """Import the Unmanaged CIDR ``cidr`` of ``vpc`` into ``pool`` (auto import).
+
+        The CIDR becomes a ``VPC`` allocation created by the pool's owner and
+        linked to the VPC.  It must lie wholly in one provisioned CIDR of the
+        pool and overlap no allocation (``OperationDenied.CidrUnavailableInPool``);
+        the pool's allocation rules are not applied.  Raises before changing
+        anything.
+        """
+        p = self.pools.get(pool)
+        if p is None:
+            raise DomainError("ResourceNotFound.IpamPool", f"the IPAM pool {pool} does not exist",
+                              pool=pool)
+        v = self.vpcs.get(vpc)
+        if v is None:
+            raise DomainError("ResourceNotFound.Vpc", vpc=vpc)
+        c = parse_cidr(cidr)
+        if c not in self.unmanaged_cidrs(v):
+            raise UsageError(f"{c} is not an Unmanaged CIDR of VPC {vpc}: it cannot be imported")
+        got = p.space.claim(c)
+        a = self._record(p, got, "VPC", vpc, p.owner, v.region)
+        if v.pool is None and c == v.cidr:
+            v.pool = pool
+            v.allocations.insert(0, a.id)
+        else:
+            v.allocations.append(a.id)
+        return a
+
+    def auto_import(self, discovers: Callable[[Ipam, Vpc], bool]) -> list[Allocation]:
+        """Adopt every eligible Unmanaged CIDR into the pools with auto import on.
+
+        A pool adopts CIDRs when its flag is on, it has a region and it lies
+        in its IPAM's default private scope.  Eligible are the Unmanaged
+        CIDRs of the VPCs its IPAM discovers (``discovers(ipam, vpc)``) in the
+        pool's region that lie inside a free block of the pool.  Of
+        overlapping candidates only the largest is adopted, of identical ones
+        the one of the lowest VPC id.  Pools are served in creation order,
+        and a CIDR is adopted once.
+
+        Returns the new allocations, in the order they were made.
+
+        Examples
+        --------
+        >>> from simkit.ipam import IpamModel
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("net", "ipam-1", "r1")
+        >>> _ = model.create_pool("net", "ipam-1", "p", region="r1", cidrs=["10.0.0.0/16"])
+        >>> _ = model.create_vpc("net", "big", "r1", cidr="10.0.0.0/20")
+        >>> _ = model.create_vpc("net", "small", "r1", cidr="10.0.1.0/24")
+        >>> _ = model.update_pool("net", "p", auto_import=True)
+        >>> [(a.resource, str(a.cidr), a.type) for a in model.auto_import(lambda i, v: True)]
+        [('big', '10.0.0.0/20', 'VPC')]
+        >>> model.vpcs["big"].managed, model.vpcs["small"].managed
+        (True, False)
+        """
+        pools = [p for p in self.pools.values()
+                 if p.auto_import and p.region is not None and self.scopes[p.scope].default
+                 and self.scopes[p.scope].kind == "private"]
+        adopted: list[Allocation] = []
+        for p in pools:
+            ipam = self.ipams[p.ipam]
+            free = p.space.free_blocks()
+            starts = [b.value for b in free]
+            candidates = []
+            for v in self.vpcs.values():
+                if v.region != p.region or not discovers(ipam, v):
+                    continue
+                for c in self.unmanaged_cidrs(v):
+                    i = bisect_right(starts, c.value) - 1
+                    if c.version == p.version and i >= 0 and c in free[i]:
+                        candidates.append((c.value, c.prefixlen, v.id, c))
+            candidates.sort()
+            end = -1
+            for start, _, vid, c in candidates:   # largest first at each start, then lowest id
+                if start <= end:
+                    continue
+                end = c.last
+                adopted.append(self.adopt_vpc_cidr(p.id, vid, c))
+        return adopted
 
     def _vpc(self, actor: str, vpc: str, region: str | None = None) -> Vpc:
         v = self.vpcs.get(vpc)
