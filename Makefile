@@ -1,12 +1,15 @@
 # simkit: two commands from a fresh clone (Python 3.11 and make are all it needs).
 #   make demo   install simkit in .venv, run the quickstart scenario, write its report
 #   make test   install the dev extra in .venv, lint, run the whole test suite
+#   make soak   the randomized tests (engine state machine, fuzzing, save/restore) with the
+#               hypothesis profile soak (SIMKIT_HYPOTHESIS_PROFILE=soak): far more and
+#               longer histories than make test's 200 x 50 steps; takes several minutes
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench lab lint clean
+.PHONY: demo test soak bench lab lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +31,15 @@ lint: $(VENV)/.stamp-dev
 test: lint
 	$(PY) -m pytest
 
+soak: $(VENV)/.stamp-dev
+	SIMKIT_HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/test_engine_stateful.py \
+		tests/test_fuzz.py tests/test_persist.py
+
 bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/allocator.py
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/conflicts.py
+	$(PY) benchmarks/sweep.py
 
 lab: $(VENV)/.stamp-dev
 	$(VENV)/bin/jupyter lab notebooks/

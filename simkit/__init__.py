@@ -6,9 +6,19 @@ The public API is listed in ``__all__``; everything else is internal.
 from .addresses import Cidr, parse_cidr
 from .allocator import STRATEGIES, AddressSpace
 from .engine import Run, Simulation, run
-from .errors import DomainError, ScenarioError, SimkitError, UsageError
+from .errors import DomainError, ScenarioError, SimkitError, StateFileError, UsageError
 from .quotas import QUOTAS, Quotas
 from .scenario import Scenario, load
+from .whatif import (
+    compare,
+    compare_strategies,
+    exhaustion,
+    forecast,
+    fork,
+    summary,
+    sweep,
+    with_strategy,
+)
 
 __all__ = [
     "QUOTAS",
@@ -22,10 +32,19 @@ __all__ = [
     "ScenarioError",
     "SimkitError",
     "Simulation",
+    "StateFileError",
     "UsageError",
+    "compare",
+    "compare_strategies",
+    "exhaustion",
+    "forecast",
+    "fork",
     "load",
     "parse_cidr",
     "run",
+    "summary",
+    "sweep",
+    "with_strategy",
 ]
 
 __version__ = "0.1.0"

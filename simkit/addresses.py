@@ -106,8 +106,9 @@ def check_mask(mask: object, version: int = 4) -> int:
     """
     width = WIDTH[version]
     if isinstance(mask, bool) or not isinstance(mask, int):
-        if isinstance(mask, str) and mask.strip().lstrip("/").isdigit():
-            mask = int(mask.strip().lstrip("/"))
+        digits = mask.strip().lstrip("/") if isinstance(mask, str) else ""
+        if digits.isascii() and digits.isdigit():
+            mask = int(digits)
         else:
             raise DomainError("IllegalParam.CidrMask", mask=mask, max_mask=width, version=version)
     if not 0 <= mask <= width:
@@ -134,7 +135,7 @@ def parse_cidr(text: object) -> Cidr:
         raise DomainError(
             "InvalidParameter", value=text, reason="it has no prefix length (write ADDRESS/N)"
         )
-    if not mask_text.isdigit():
+    if not (mask_text.isascii() and mask_text.isdigit()):
         raise DomainError(
             "InvalidParameter", value=text, reason=f"{mask_text!r} is not a prefix length"
         )

@@ -4,6 +4,8 @@
 not, 2 when a file is not a valid scenario (one line naming the file, the
 YAML line and what is wrong). ``simkit validate FILE...`` checks files
 without running them. ``simkit schema`` prints the JSON Schema of the format.
+``simkit sweep FILE --param NAME=V1,V2 --seeds N --out FILE`` runs a grid of
+plans (exit 0, or 2 for an invalid file or option).
 """
 
 from __future__ import annotations
@@ -169,11 +171,108 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """``simkit report FILE --out DIR``: frames as CSV, figures as PNG, one HTML page."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .engine import run
+    from .htmlreport import write
+    from .scenario import load
+
+    try:
+        result = run(load(args.file), progress=_progress(sys.stderr, Path(args.file).name))
+    except ScenarioError as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    written = write(result, Path(args.out))
+    counts = {ext: sum(1 for w in written if w.suffix == ext) for ext in (".csv", ".png")}
+    status = "ok" if result.ok else f"{len(result.failures)} expectation(s) not met"
+    sys.stdout.write(f"{args.file}: {result.scenario.name}: {status}\n"
+                     f"  report: {counts['.csv']} CSV files, {counts['.png']} PNG files, "
+                     f"{Path(args.out) / 'index.html'}\n")
+    return EXIT_OK if result.ok else EXIT_UNMET
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from .scenario import json_schema
 
     json.dump(json_schema(), sys.stdout, indent=2)
     sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """``simkit sweep FILE --param NAME=V1,V2 --seeds N --out FILE``: one row per run and pool."""
+    import importlib.util
+    import time
+
+    from .errors import UsageError
+    from .scenario import load
+    from .whatif import parse_grid, sweep
+
+    err = sys.stderr
+    out = Path(args.out)
+    kind = out.suffix.lower()
+    if kind not in (".csv", ".parquet"):
+        err.write(f"simkit sweep: --out {args.out}: write a .csv or a .parquet file\n")
+        return EXIT_INVALID
+    if kind == ".parquet" and not any(importlib.util.find_spec(m)
+                                      for m in ("pyarrow", "fastparquet")):
+        err.write(f"simkit sweep: --out {args.out}: writing Parquet needs pyarrow "
+                  "(pip install pyarrow); or write a .csv file\n")
+        return EXIT_INVALID
+    if (args.seeds is not None and args.seeds < 1) or (args.workers is not None
+                                                       and args.workers < 1):
+        err.write("simkit sweep: --seeds and --workers take a number >= 1\n")
+        return EXIT_INVALID
+    try:
+        scenario = load(args.file)
+        grid = parse_grid(scenario, args.param)
+    except (ScenarioError, UsageError) as e:
+        err.write(f"{e}\n")
+        return EXIT_INVALID
+    executor: Any = None
+    try:
+        if args.scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                err.write("simkit sweep: --scheduler needs dask.distributed "
+                          "(pip install 'simkit[dask]')\n")
+                return EXIT_INVALID
+            try:
+                executor = Client(args.scheduler, timeout="20s")
+            except (OSError, TimeoutError) as e:
+                err.write(f"simkit sweep: cannot reach the Dask scheduler at "
+                          f"{args.scheduler}: {e}\n")
+                return EXIT_INVALID
+        elif args.workers:
+            from concurrent.futures import ProcessPoolExecutor
+
+            executor = ProcessPoolExecutor(args.workers)
+        start = time.perf_counter()
+        frame = sweep(scenario, params=grid or None, seeds=args.seeds, executor=executor)
+        seconds = time.perf_counter() - start
+    except (ScenarioError, UsageError) as e:
+        err.write(f"{e}\n")
+        return EXIT_INVALID
+    finally:
+        if args.scheduler and executor is not None:
+            executor.close()
+        elif executor is not None:
+            executor.shutdown()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if kind == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    runs = frame["run_id"].nunique()
+    plans = runs // (args.seeds or 1)
+    sys.stdout.write(f"{args.file}: {scenario.name}: {runs} runs ({plans} plan(s) x "
+                     f"{args.seeds or 1} seed(s)) in {seconds:.1f} s, "
+                     f"{int((~frame.groupby('run_id')['ok'].first()).sum())} with unmet "
+                     f"expectations\n  {len(frame)} rows (one per run and pool) in {out}\n")
     return EXIT_OK
 
 
@@ -192,6 +291,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
     p = sub.add_parser("schema", help="print the JSON Schema of the scenario format")
     p.set_defaults(func=_cmd_schema)
+    p = sub.add_parser("sweep", help="run a scenario for every combination of parameter "
+                                     "values and seeds; write one row per run and pool")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
+                   help="values of a parameter the file declares (repeat for a grid)")
+    p.add_argument("--seeds", type=int, metavar="N", help="run seeds 0 to N-1 "
+                   "(default: the file's seed)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="K", help="run in K local processes")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster of this scheduler (tcp://host:8786)")
+    p.add_argument("--out", metavar="FILE", required=True, help="a .csv or .parquet file")
+    p.set_defaults(func=_cmd_sweep)
+    p = sub.add_parser("report", help="run a scenario and write its report: CSV frames, PNG "
+                                      "figures and a self-contained index.html (exit codes "
+                                      "as for run)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

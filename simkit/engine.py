@@ -8,6 +8,13 @@ the cloud would refuse it; :meth:`Simulation.apply` runs one scenario step and
 records the outcome as an :class:`~simkit.events.Event` (refusals are data).
 :func:`run` runs a whole scenario.
 
+After every operation that can make an Unmanaged CIDR eligible (a VPC
+created with a literal CIDR, space freed or provisioned, the flag turned
+on), the pools with auto import on adopt what their IPAM discovers
+(:meth:`Simulation.discovers`, DOMAIN.md 3).  After every operation the
+figures of the pools it touched are appended to the utilisation time series
+when they changed (:func:`simkit.reports.utilisation_series` reads it).
+
 Examples
 --------
 >>> sim = Simulation(management_account="mgmt")
@@ -22,7 +29,9 @@ Examples
 from __future__ import annotations
 
 import copy
+import dataclasses
 import heapq
+import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +50,12 @@ from .sharing import Shares
 __all__ = ["DEFAULT_START", "Clock", "Result", "Run", "Simulation", "run"]
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+#: Operations after which auto import runs: they can add an Unmanaged CIDR, free or
+#: provision space, or turn the flag on.
+_IMPORT_TRIGGERS = frozenset({
+    "create_vpc", "delete_vpc", "create_ipam_pool", "update_ipam_pool", "add_ipam_pool_cidr",
+    "delete_ipam_pool_cidr", "delete_ipam_pool_allocation"})
 
 
 class Clock:
@@ -107,7 +122,12 @@ class Simulation:
         self.demand: list[Any] = []
         self._queue: list[_Pending] = []
         self._seq = 0
-        self._series: list[dict[str, Any]] = []
+        # utilisation time series: (time, step, pool, provisioned_ips, allocated_ips) rows
+        self._series: list[tuple[datetime, int | None, str, int, int]] = []
+        self._series_last: dict[str, tuple[int, int]] = {}
+        self._step: int | None = None
+        #: the allocations auto import made after the last operation
+        self.last_imports: list[Any] = []
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -128,6 +148,19 @@ class Simulation:
                 self.model.fingerprint(), self.shares.fingerprint(),
                 tuple((p.time, p.seq, p.kind, p.demand, p.number, p.vpc)
                       for p in sorted(self._queue)))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole state to ``path``, atomically: see :func:`simkit.persist.save`."""
+        from .persist import save
+
+        save(self, path)
+
+    @classmethod
+    def restore(cls, path: str | os.PathLike[str]) -> Simulation:
+        """Read a simulation written by :meth:`save`: see :func:`simkit.persist.restore`."""
+        from .persist import restore
+
+        return restore(path)
 
     @property
     def events(self) -> Any:
@@ -159,7 +192,53 @@ class Simulation:
         if handler is None:
             raise UsageError(f"unknown operation {op!r}; known: {', '.join(sorted(_OPS))}")
         region = None if op == "create_ipam_pool" else args.pop("region", None)
-        return handler(self, actor, args, region)
+        self.last_imports = []
+        touched = set(self._vpc_pools(args.get("vpc"))) if op == "delete_vpc" else set()
+        result = handler(self, actor, args, region)
+        if op in _IMPORT_TRIGGERS:
+            self.last_imports = self.model.auto_import(self.discovers)
+        touched.update(a.pool for a in self.last_imports)
+        touched.update(p for p in (result.pool, args.get("pool")) if isinstance(p, str))
+        self._note_series(touched)
+        return result
+
+    def discovers(self, ipam: Any, vpc: Any) -> bool:
+        """Whether the resource discovery of ``ipam`` sees ``vpc`` (DOMAIN.md 3).
+
+        An IPAM discovers the VPCs in its operating regions that belong to
+        its owner and, when its owner is a member of the resource directory,
+        those of the other members.
+        """
+        if vpc.region not in ipam.operating_regions:
+            return False
+        return vpc.owner == ipam.owner or (self.org.is_member(ipam.owner)
+                                           and self.org.is_member(vpc.owner))
+
+    def _vpc_pools(self, vpc: Any) -> list[str]:
+        v = self.model.vpcs.get(vpc) if isinstance(vpc, str) else None
+        return [] if v is None else [self.model.allocations[a].pool for a in v.allocations]
+
+    def _note_series(self, pools: set[str]) -> None:
+        """Append the figures of ``pools`` (and their sources) that changed since last noted."""
+        model, last = self.model, self._series_last
+        for pid in list(pools):
+            p = model.pools.get(pid)
+            while p is not None and p.source is not None and p.source not in pools:
+                pools.add(p.source)
+                p = model.pools.get(p.source)
+        ordered = list(pools)
+        if len(ordered) > 1:    # creation order (gone pools last), for a stable series
+            order = {q: i for i, q in enumerate(model.pools)}
+            ordered.sort(key=lambda q: (order.get(q, len(order)), q))
+        for pid in ordered:
+            p = model.pools.get(pid)
+            if p is None:
+                last.pop(pid, None)
+                continue
+            figures = (p.space.provisioned_ips, p.space.allocated_ips)
+            if last.get(pid) != figures:
+                last[pid] = figures
+                self._series.append((self.clock.now, self._step, pid, *figures))
 
     def _region(self, pool: str | None, region: str | None, actor: str) -> str:
         """The request region: given, else the pool's, else its IPAM's home region."""
@@ -199,20 +278,27 @@ class Simulation:
                                 spec.region, _UNJUDGED)
                 continue
             if item.number < spec.count:
-                self._push(item.time + self._interval(spec), "request", item.demand,
-                           item.number + 1)
+                after = _later(item.time, self._interval(spec))
+                if after is not None:   # None: past the end of the calendar, never due
+                    self._push(after, "request", item.demand, item.number + 1)
             mask = self._draw_mask(spec)
             vpc = f"{spec.pool}-d{item.demand + 1}-{item.number}"
             event = self._record_op(None, "demand", spec.actor, "create_vpc",
                                     {"vpc": vpc, "pool": spec.pool, "mask": mask},
                                     spec.region, _UNJUDGED)
             if event.outcome == "ok" and spec.lifetime is not None:
-                self._push(item.time + spec.lifetime, "expire", item.demand, item.number, vpc)
+                expiry = _later(item.time, spec.lifetime)
+                if expiry is not None:
+                    self._push(expiry, "expire", item.demand, item.number, vpc)
 
-    def _interval(self, spec: Any) -> timedelta:
+    def _interval(self, spec: Any) -> timedelta | None:
+        """Time to the next request (None: longer than the calendar can hold)."""
         if spec.every is not None:
             return spec.every
-        return timedelta(seconds=self.rng.expovariate(spec.rate))
+        try:
+            return timedelta(seconds=self.rng.expovariate(spec.rate))
+        except OverflowError:
+            return None
 
     def _draw_mask(self, spec: Any) -> int:
         masks = list(spec.masks.items() if isinstance(spec.masks, Mapping) else spec.masks)
@@ -256,18 +342,26 @@ class Simulation:
         resource = _resource_of(op, args)
         if region is not None:
             args["region"] = region
+        self._step = index
         try:
             result = self.do(actor, op, **args)
         except DomainError as err:
+            self._step = None
             met, expected = _judge(expect, err, None)
             return self._log(Event(self.clock.now, index, source, op, actor, pool, resource,
                                    "error", err.code, None, expected, met, err.message))
+        self._step = None
         met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
         message = "" if result.items is None else ", ".join(result.items)
         if met is False and expect is not None and expect.kind in ("pools", "cidrs",
                                                                    "allocations"):
             message = f"got [{message}]"
+        if self.last_imports:
+            imported = ", ".join(f"{a.resource} {a.cidr} into pool {a.pool}"
+                                 for a in self.last_imports)
+            message = f"{message}; auto import: {imported}" if message else (
+                f"auto import: {imported}")
         return self._log(Event(self.clock.now, index, source, op, actor,
                                result.pool or pool, result.resource or resource, "ok", None,
                                cidr, expected, met, message))
@@ -300,8 +394,17 @@ class Simulation:
 
     # -- setup from a scenario -------------------------------------------------------
     @classmethod
-    def from_scenario(cls, scenario: Any) -> Simulation:
-        """Build the initial state of ``scenario``; a broken rule there is a ScenarioError."""
+    def from_scenario(cls, scenario: Any, *, seed: int | None = None,
+                      parameters: Mapping[str, Any] | None = None) -> Simulation:
+        """Build the initial state of ``scenario``; a broken rule there is a ScenarioError.
+
+        ``seed`` replaces the scenario's seed; ``parameters`` sets some of its
+        parameters (the scenario is read again with them, as
+        :meth:`~simkit.scenario.Scenario.with_parameters` does).
+        """
+        if parameters:
+            scenario = scenario.with_parameters(parameters)
+        seed = scenario.seed if seed is None else _check_seed(seed)
         file = scenario.file
         quotas = Quotas(scenario.quotas)
         try:
@@ -309,7 +412,7 @@ class Simulation:
         except (SimkitError, ValueError) as err:
             raise ScenarioError(f"org: {_reason(err)}", file=file,
                                 line=scenario.org.line) from None
-        sim = cls(seed=scenario.seed, start=scenario.start, quotas=quotas, org=org)
+        sim = cls(seed=seed, start=scenario.start, quotas=quotas, org=org)
         for ipam in scenario.ipams:
             _setup(file, ipam.line, f"ipam {ipam.id}", sim.model.create_ipam, ipam.owner,
                    ipam.id, ipam.region, ipam.operating_regions, ipam.scopes)
@@ -326,16 +429,27 @@ class Simulation:
         for vpc in scenario.vpcs:
             _setup(file, vpc.line, f"vpc {vpc.id}", sim.model.create_vpc, vpc.owner, vpc.id,
                    vpc.region, cidr=vpc.cidr)
+        sim.model.auto_import(sim.discovers)
         for reserved in scenario.reserved:
             sim.reserved.append((reserved.name, parse_cidr(reserved.cidr)))
-        sim.connected_scopes = [tuple(group) for group in
-                                getattr(scenario, "connected_scopes", ())]
+        sim.connected_scopes = _connected_scopes(scenario, sim)
+        sim._note_series(set(sim.model.pools))
         for demand in scenario.demand:
             if demand.pool not in sim.model.pools:
                 raise ScenarioError(f"demand: pool {demand.pool!r} is not declared in ipams",
                                     file=file, line=demand.line)
             sim.add_demand(demand)
         return sim
+
+
+def _later(when: datetime, delta: timedelta | None) -> datetime | None:
+    """``when + delta``, or None when that falls after the last representable time."""
+    if delta is None:
+        return None
+    try:
+        return when + delta
+    except OverflowError:
+        return None
 
 
 def _setup(file: str, line: int | None, what: str, fn: Callable[..., Any], *args: Any,
@@ -347,6 +461,39 @@ def _setup(file: str, line: int | None, what: str, fn: Callable[..., Any], *args
                             line=line) from None
     except (SimkitError, ValueError) as err:
         raise ScenarioError(f"{what}: {_reason(err)}", file=file, line=line) from None
+
+
+def _connected_scopes(scenario: Any, sim: Simulation) -> list[tuple[str, ...]]:
+    """The ``connected_scopes`` groups of a scenario; each id must name a scope."""
+    groups = [tuple(group) for group in scenario.raw.get("connected_scopes") or ()]
+    for group in groups:
+        for scope in group:
+            if scope not in sim.model.scopes:
+                raise ScenarioError(
+                    f"connected_scopes: {scope!r} is not a scope of any IPAM; the scopes are "
+                    f"{', '.join(sim.model.scopes)} (an IPAM's default scopes are "
+                    f"IPAM-private and IPAM-public)", file=scenario.file,
+                    line=_line_mentioning(scenario.file, "connected_scopes", scope))
+    return groups
+
+
+def _line_mentioning(file: str, key: str, value: str) -> int | None:
+    """The first line at or after the top-level ``key:`` that mentions ``value``."""
+    try:
+        with open(file, encoding="utf-8-sig") as stream:
+            lines = stream.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    start = next((i for i, t in enumerate(lines) if t.startswith(f"{key}:")), None)
+    if start is None:
+        return None
+    return next((i + 1 for i in range(start, len(lines)) if value in lines[i]), start + 1)
+
+
+def _check_seed(seed: Any) -> int:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise UsageError(f"a seed is an integer >= 0, not {seed!r}")
+    return seed
 
 
 def _reason(err: Exception) -> str:
@@ -645,15 +792,22 @@ class Run:
         return conflicts(self.simulation)
 
 
-def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None) -> Run:
+def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None,
+        seed: int | None = None, parameters: Mapping[str, Any] | None = None) -> Run:
     """Run a scenario (a path or a loaded :class:`~simkit.scenario.Scenario`).
 
-    ``progress(done, total)`` is called after each step when given.
+    ``progress(done, total)`` is called after each step when given.  ``seed``
+    replaces the scenario's seed and ``parameters`` sets some of its parameters,
+    without editing the file; ``Run.scenario`` is the scenario as run.
     """
     from .scenario import Scenario, load
 
     if not isinstance(scenario, Scenario):
-        scenario = load(scenario)
+        scenario = load(scenario, parameters=parameters)
+    elif parameters:
+        scenario = scenario.with_parameters(parameters)
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=_check_seed(seed))
     sim = Simulation.from_scenario(scenario)
     total = len(scenario.steps)
     for done, step in enumerate(scenario.steps, 1):

@@ -31,6 +31,7 @@ __all__ = [
     "ErrorCode",
     "ScenarioError",
     "SimkitError",
+    "StateFileError",
     "UsageError",
     "error_code",
 ]
@@ -42,6 +43,21 @@ class SimkitError(Exception):
 
 class UsageError(SimkitError, ValueError):
     """The Python API was called with values it cannot accept."""
+
+
+class StateFileError(UsageError):
+    """A saved simulation state cannot be written, or read back (see :mod:`simkit.persist`).
+
+    Attributes
+    ----------
+    path : the state file.
+    problem : what is wrong with it, stated for the user.
+    """
+
+    def __init__(self, path: str, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
 
 
 class ScenarioError(SimkitError):

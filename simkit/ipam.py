@@ -379,7 +379,14 @@ class IpamModel(VpcRequests):
                    name, description, AddressSpace(sc.version, name=pool, rng=self.rng),
                    created_at=self.clock())
         work = src.space.copy() if src is not None and requests else None
-        taken = [self._provision(new, src, work, c, m) for c, m in requests]
+        # a random-strategy source draws from the shared generator: a refusal puts it back
+        drawn = self.rng.getstate() if self.rng is not None and requests else None
+        try:
+            taken = [self._provision(new, src, work, c, m) for c, m in requests]
+        except DomainError:
+            if drawn is not None:
+                self.rng.setstate(drawn)
+            raise
         # commit
         self.pools[pool] = new
         self._index[pool] = {}

@@ -60,7 +60,8 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -535,7 +536,11 @@ class Scenario:
     quotas : raised quotas, ``{key: value}`` with keys of :data:`~simkit.quotas.QUOTAS`.
     org : the :class:`OrgSpec`.
     ipams, vpcs, reserved, steps, demand : tuples of the spec objects, in file order.
-    raw : the document as plain Python data (what a YAML safe load gives).
+    raw : the document as plain Python data (what a YAML safe load gives), with
+        every ``{param: NAME}`` replaced by the parameter's value.
+    parameters : the value of each declared parameter for this scenario, in file order.
+    source : the text it was read from (None when built by hand); see
+        :meth:`with_parameters`.
     """
 
     file: str
@@ -551,11 +556,33 @@ class Scenario:
     steps: tuple[Step, ...]
     demand: tuple[DemandSpec, ...]
     raw: dict[str, Any] = field(compare=False, repr=False)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def pools(self) -> dict[str, PoolSpec]:
         """Every declared pool by id, IPAM by IPAM in file order."""
         return {p.id: p for ipam in self.ipams for p in ipam.pools}
+
+    def with_parameters(self, values: Mapping[str, Any]) -> Scenario:
+        """The same file read again with some parameters set to other values.
+
+        Values not given keep the ones in force here.  Raises
+        :class:`~simkit.errors.ScenarioError` for an undeclared parameter, a value
+        of another type than the default, or a value the format refuses where it is
+        used.
+
+        Examples
+        --------
+        >>> s = loads("version: 1\\nname: p\\nparameters: {base: 20}\\n"
+        ...           "org: {management_account: m}\\nseed: {param: base}\\n")
+        >>> s.seed, s.with_parameters({"base": 22}).seed, s.parameters
+        (20, 22, {'base': 20})
+        """
+        if self.source is None:
+            raise UsageError(f"scenario {self.name!r} was not read from text: load it with "
+                             "simkit.load or simkit.loads to change its parameters")
+        return loads(self.source, self.file, parameters={**self.parameters, **values})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1019,7 +1046,7 @@ class Number(_Type):
         return isinstance(value, int | float) and not isinstance(value, bool)
 
     def check(self, value: Any, at: _At) -> Any:
-        if not self.accepts(value) or not math.isfinite(value):
+        if not self.accepts(value) or (isinstance(value, float) and not math.isfinite(value)):
             raise at.wrong(self, value)
         if ((self.minimum is not None and value < self.minimum)
                 or (self.exclusive_minimum is not None and value <= self.exclusive_minimum)
@@ -1347,7 +1374,7 @@ class MaskWeights(_Type):
             if mask in dict(out):
                 raise _Invalid(f"{at.where}: {at.key}: mask {mask} is listed twice",
                                value.key_lines[key])
-            Number(exclusive_minimum=0).check(
+            Number(exclusive_minimum=0, maximum=1).check(
                 weight, _At(at.where, f"{at.key} weight of /{mask}", value.value_lines[key],
                             at.ctx))
             out.append((mask, float(weight)))
@@ -1359,7 +1386,8 @@ class MaskWeights(_Type):
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "minProperties": 1,
                 "propertyNames": {"pattern": _MASK_KEY_RE.pattern},
-                "additionalProperties": {"type": "number", "exclusiveMinimum": 0}}
+                "additionalProperties": _schema_of(Number(exclusive_minimum=0, maximum=1),
+                                                   defs)}
 
 
 @dataclass(frozen=True)
@@ -1603,7 +1631,82 @@ class ByValue(_Type):
 
 
 def _schema_of(kind: _Type, defs: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(kind, _SCALARS):             # a scalar may be a {param: NAME} reference
+        defs.setdefault("parameter_ref", _PARAMETER_REF)
+        return {"anyOf": [kind.schema(defs), {"$ref": "#/$defs/parameter_ref"}]}
     return kind.schema(defs)
+
+
+# -- parameters: named values a file refers to with {param: NAME} -----------------------
+
+_PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SCALARS = (Text, Integer, Number, Flag, AccountRef, CidrText, Mask, Time)
+_PARAMETER_REF: dict[str, Any] = {
+    "description": "the value of a parameter declared in parameters",
+    "type": "object",
+    "properties": {"param": {"type": "string", "pattern": _PARAM_NAME_RE.pattern}},
+    "required": ["param"],
+    "additionalProperties": False,
+}
+
+
+def _param_kind(value: Any) -> str | None:
+    """What a parameter value is (a string, an integer...), None when it cannot be one."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number" if math.isfinite(value) else None
+    return "a string" if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, eq=False)
+class Parameters(_Type):
+    """``parameters``: each name with its default, or ``{default: ..., description: ...}``.
+
+    A default is a string, a number or true/false; its type is the parameter's type.
+    """
+
+    doc: str = ""
+
+    def describe(self) -> str:
+        return "a mapping of parameter names to default values"
+
+    def check(self, value: Any, at: _At) -> Any:
+        if not isinstance(value, _YMap):
+            raise at.wrong(self, value)
+        out: dict[str, Any] = {}
+        for name, spec in value.items():
+            line = value.value_lines[name]
+            if not isinstance(name, str) or not _PARAM_NAME_RE.match(name):
+                raise _Invalid(f"parameters: {_show(name)} is not a parameter name (letters, "
+                               "digits and _, not starting with a digit)", value.key_lines[name])
+            if isinstance(spec, _YMap):
+                for key in spec:
+                    if key not in ("default", "description"):
+                        raise _Invalid(f"parameters: {name}: unknown key {_show(key)}; "
+                                       "allowed keys: default, description",
+                                       spec.key_lines[key])
+                if "default" not in spec:
+                    raise _Invalid(f"parameters: {name}: missing required key 'default'",
+                                   spec.line)
+                Text(min_length=0).check(spec.get("description", ""),
+                                         _At(f"parameters: {name}", "description", line, at.ctx))
+                spec, line = spec["default"], spec.value_lines["default"]
+            if _param_kind(spec) is None:
+                hint = " (quote a time: '2026-02-01')" if isinstance(spec, date) else ""
+                raise _Invalid(f"parameters: {name}: the default must be a string, a number "
+                               f"or true/false, not {_show(spec)}{hint}", line)
+            out[name] = spec
+        return out
+
+    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        scalar = {"type": ["string", "number", "boolean"]}
+        return {"type": "object", "propertyNames": {"pattern": _PARAM_NAME_RE.pattern},
+                "additionalProperties": {"anyOf": [scalar, {
+                    "type": "object", "required": ["default"], "additionalProperties": False,
+                    "properties": {"default": scalar, "description": {"type": "string"}}}]}}
 
 
 # -- the format ---------------------------------------------------------------------------------
@@ -1864,11 +1967,16 @@ FORMAT = Record("", {
     "description": Field(Text(min_length=0), doc="what the scenario shows"),
     "seed": Field(Integer(minimum=0), default=0, doc="seed of every random choice"),
     "start": Field(Time(), default="2026-01-01T00:00:00Z", doc="clock start"),
+    "parameters": Field(Parameters(), doc="named values that other values refer to with "
+                                          "{param: NAME} (docs/format-extensions.md)"),
     "quotas": Field(_QUOTAS),
     "org": Field(_ORG, required=True),
     "ipams": Field(ListOf(_IPAM), doc="IPAMs and their pools"),
     "vpcs": Field(ListOf(_VPC), doc="networks that exist before step 1"),
     "reserved": Field(ListOf(_RESERVED), doc="space used outside the cloud"),
+    "connected_scopes": Field(ListOf(ListOf(_ID, min_items=2)),
+                              doc="groups of scopes routed together: overlaps between them "
+                                  "are conflicts (simkit extension)"),
     "steps": Field(ListOf(_STEP), doc="the steps, in order"),
     "demand": Field(ListOf(_DEMAND), doc="generated requests for what-if runs"),
 }, doc="a simkit scenario, format version 1 (SCENARIO.md)")
@@ -1908,11 +2016,13 @@ def write_schema(path: str | os.PathLike[str]) -> None:
 # Loading: structure first, then references, ids and the clock
 # ---------------------------------------------------------------------------------------------
 
-def load(path: str | os.PathLike[str]) -> Scenario:
+def load(path: str | os.PathLike[str], *,
+         parameters: Mapping[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file.
 
-    Raises :class:`~simkit.errors.ScenarioError` (``FILE:LINE: reason``) for
-    a missing, unreadable, too large or invalid file.
+    ``parameters`` gives values to some of the file's ``parameters`` (the
+    others keep their defaults).  Raises :class:`~simkit.errors.ScenarioError`
+    (``FILE:LINE: reason``) for a missing, unreadable, too large or invalid file.
     """
     try:
         file = os.fsdecode(path)
@@ -1924,17 +2034,22 @@ def load(path: str | os.PathLike[str]) -> Scenario:
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
         reason = getattr(err, "strerror", None) or str(err)
         raise ScenarioError(f"cannot read the file: {reason}", file=file) from None
-    return loads(data, file)
+    return loads(data, file, parameters=parameters)
 
 
-def loads(text: str | bytes, file: str = "<string>") -> Scenario:
+def loads(text: str | bytes, file: str = "<string>", *,
+          parameters: Mapping[str, Any] | None = None) -> Scenario:
     """Validate the text of a scenario; ``file`` names it in messages.
 
-    Raises :class:`~simkit.errors.ScenarioError` (``FILE:LINE: reason``) and
-    nothing else.
+    ``parameters`` gives values to some of the file's ``parameters``.  Raises
+    :class:`~simkit.errors.ScenarioError` (``FILE:LINE: reason``) and nothing
+    else (a ``parameters`` argument that is not a mapping is a UsageError).
     """
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise UsageError(f"parameters must be a mapping of names to values, not "
+                         f"{type(parameters).__name__}")
     try:
-        return _load_text(text, file)
+        return _load_text(text, file, parameters)
     except _Invalid as err:
         raise ScenarioError(err.reason, file=file, line=err.line) from None
     except ScenarioError:
@@ -1946,7 +2061,8 @@ def loads(text: str | bytes, file: str = "<string>") -> Scenario:
                             file=file) from err
 
 
-def _load_text(text: str | bytes, file: str) -> Scenario:
+def _load_text(text: str | bytes, file: str,
+               parameters: Mapping[str, Any] | None = None) -> Scenario:
     if isinstance(text, bytes | bytearray):
         if len(text) > MAX_BYTES:
             raise _Invalid(f"the file is larger than {MAX_BYTES // 2**20} MiB", None)
@@ -1965,7 +2081,99 @@ def _load_text(text: str | bytes, file: str) -> Scenario:
         kind = "a list" if isinstance(tree, list) else f"the single value {_show(tree)}"
         raise _Invalid(f"the top level must be a mapping (version: 1, name: ..., org: ...), "
                        f"not {kind}", 1 if not isinstance(tree, _YList) else tree.line)
-    return _Builder(file).build(tree)
+    values: dict[str, Any] = {}
+    origins: dict[int, list[str]] = {}
+    if parameters or "param" in text:      # a file without the word has no parameters
+        tree, values, origins = _bind(tree, parameters or {})
+    try:
+        scenario = _Builder(file).build(tree)
+    except _Invalid as err:
+        if err.line not in origins:
+            raise
+        names = origins[err.line]
+        named = ", ".join(f"{n} = {values[n]!r}" for n in names)
+        which = "the parameter" if len(names) == 1 else "the parameters on this line:"
+        raise _Invalid(f"{err.reason} (from {which} {named})", err.line) from None
+    return replace(scenario, parameters=values, source=text)
+
+
+def _bind(tree: _YMap, overrides: Mapping[str, Any]
+          ) -> tuple[_YMap, dict[str, Any], dict[int, list[str]]]:
+    """Substitute the parameters' values for every ``{param: NAME}`` of the tree.
+
+    Returns the new tree (lines kept: a value stays on the line of its
+    reference), the value of each parameter, and the names used on each line.
+    """
+    declared: dict[str, Any] = {}
+    if "parameters" in tree:
+        declared = Parameters().check(tree["parameters"], _At(
+            "", "parameters", tree.value_lines["parameters"], _Context()))
+    where = tree.key_lines.get("parameters")
+    values = dict(declared)
+    for name, value in overrides.items():
+        if name not in declared:
+            raise _Invalid(f"the parameter {name!r} given for this run is not declared in "
+                           f"parameters (declared: {_words(declared) or 'none'})", where)
+        want, got = _param_kind(declared[name]), _param_kind(value)
+        if got != want and not (want == "a number" and got == "an integer"):
+            raise _Invalid(f"parameter {name}: the value {_show(value)} given for this run is "
+                           f"not {want} like its default {_show(declared[name])}",
+                           tree["parameters"].key_lines[name])
+        values[name] = value
+    origins: dict[int, list[str]] = {}
+    memo: dict[int, Any] = {}
+
+    def resolve(ref: _YMap) -> Any:
+        name = ref.get("param")
+        if len(ref) != 1:
+            raise _Invalid("a parameter reference is written {param: NAME}, with no other key",
+                           ref.line)
+        if not isinstance(name, str) or name not in values:
+            close = difflib.get_close_matches(str(name), list(values), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _Invalid(f"unknown parameter {_show(name)}{hint}; declared parameters: "
+                           f"{_words(values) or 'none (declare them under parameters:)'}",
+                           ref.line)
+        origins.setdefault(ref.line, []).append(name)
+        return values[name]
+
+    def walk(node: Any, fixed: tuple[str, ...] = ("op",)) -> Any:
+        if not isinstance(node, _YMap | _YList):
+            return node
+        if id(node) in memo:
+            return memo[id(node)]
+        out: Any = node
+        if isinstance(node, _YMap):
+            for key, value in node.items():
+                if node is tree and key == "parameters":
+                    continue
+                if isinstance(value, _YMap) and "param" in value:
+                    if key in fixed:
+                        raise _Invalid(f"{key} cannot take its value from a parameter",
+                                       value.line)
+                    new = resolve(value)
+                else:
+                    new = value if key in fixed else walk(value)
+                if new is not value:
+                    if out is node:
+                        out = _YMap(node.line)
+                        for k in node:
+                            out.put(k, node[k], node.key_lines[k], node.value_lines[k])
+                    out[key] = new
+        else:
+            for i, value in enumerate(node):
+                new = resolve(value) if isinstance(value, _YMap) and "param" in value \
+                    else walk(value)
+                if new is not value:
+                    if out is node:
+                        out = _YList(node.line)
+                        out.extend(node)
+                        out.lines.extend(node.lines)
+                    out[i] = new
+        memo[id(node)] = out
+        return out
+
+    return walk(tree, ("version", "op")), values, origins
 
 
 class _Builder:
