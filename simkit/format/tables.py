@@ -1,0 +1,357 @@
+"""The scenario format, version 1, as data: :data:`FORMAT`, :data:`OPS` and its JSON Schema.
+
+:data:`FORMAT` is the top-level record of a scenario and :data:`OPS` the
+operations a step can run (``SCENARIO.md``), both built from the types of
+:mod:`simkit.format.scalars` and :mod:`simkit.format.records`.  The loader
+(:mod:`simkit.scenario`) checks files against this description, and
+:func:`json_schema` states the same description as JSON Schema (the shipped
+``simkit/scenario.schema.json``), so the two cannot drift apart.
+
+Examples
+--------
+>>> [key for key, spec in FORMAT.fields.items() if spec.required]
+['version', 'name', 'org']
+>>> OPS["create_vpc"].gives, OPS["create_vpc"].exclusive
+('cidr', (('mask', 'cidr'),))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..allocator import STRATEGIES
+from ..quotas import QUOTAS
+from .records import (
+    _NAMED,
+    ByValue,
+    Choice,
+    Field,
+    ListOf,
+    MaskWeights,
+    Maybe,
+    Parameters,
+    Record,
+    Ref,
+    Tagged,
+)
+from .scalars import (
+    AccountRef,
+    CidrText,
+    Const,
+    Duration,
+    ErrorCodeText,
+    Flag,
+    FolderRef,
+    Integer,
+    Mask,
+    Number,
+    Rate,
+    Text,
+    Time,
+    _Type,
+)
+
+#: The format version this module reads.
+VERSION = 1
+
+_ID = Text(hint="an id")
+_REGION = Text(hint="a region id such as cn-hangzhou")
+_LOOSE_RULES = Record("rules", {
+    "min_mask": Field(Mask(strict=False), doc="smallest mask (largest block) allowed"),
+    "max_mask": Field(Mask(strict=False), doc="largest mask (smallest block) allowed"),
+    "default_mask": Field(Mask(strict=False), doc="mask used when a request gives none"),
+}, doc="allocation rules (judged by the cloud when the step runs)", name="op_rules")
+_RULES = Record("rules", {
+    "min_mask": Field(Mask(), doc="smallest mask (largest block) allowed"),
+    "max_mask": Field(Mask(), doc="largest mask (smallest block) allowed"),
+    "default_mask": Field(Mask(), doc="mask used when a request gives none"),
+}, doc="allocation rules of a pool", name="rules")
+
+_NAMED["folder"] = Record("folder", {
+    "name": Field(Text(hint="a folder name"), required=True, doc="the folder's name"),
+    "accounts": Field(ListOf(AccountRef()), doc="member accounts in this folder"),
+    "folders": Field(ListOf(Ref("folder")), doc="sub-folders"),
+}, doc="a folder of the resource directory", label="name", name="folder")
+
+_ORG = Record("org", {
+    "management_account": Field(AccountRef(), required=True,
+                                doc="the resource directory's management account"),
+    "accounts": Field(ListOf(AccountRef()), doc="member accounts directly under Root"),
+    "folders": Field(ListOf(Ref("folder")), doc="folders below Root"),
+    "external_accounts": Field(ListOf(AccountRef()),
+                               doc="accounts outside the resource directory"),
+}, doc="the organisation: resource directory and external accounts", name="org")
+
+_POOL = Record("pool", {
+    "id": Field(_ID, required=True, doc="unique pool id"),
+    "source": Field(_ID, doc="source pool (declared earlier in the same IPAM); none: top level"),
+    "scope": Field(_ID, doc="a custom scope of the IPAM; none: the default private scope"),
+    "region": Field(_REGION, doc="the pool's region (one of the IPAM's operating regions)"),
+    "cidrs": Field(ListOf(CidrText()), doc="CIDRs provisioned explicitly"),
+    "masks": Field(ListOf(Mask()), doc="blocks provisioned by mask from the source pool"),
+    "rules": Field(_RULES),
+    "auto_import": Field(Flag(), default=False, doc="adopt discovered unmanaged CIDRs"),
+    "strategy": Field(Text(enum=STRATEGIES), default="first",
+                      doc="how blocks are chosen (simkit extension; the cloud uses first)"),
+    "name": Field(Text(min_length=0), doc="display name"),
+    "description": Field(Text(min_length=0), doc="description"),
+}, doc="an IPAM pool", label="id", name="pool")
+
+_IPAM = Record("ipam", {
+    "id": Field(_ID, required=True, doc="unique IPAM id"),
+    "owner": Field(AccountRef(), required=True, doc="the account that owns the IPAM"),
+    "region": Field(_REGION, required=True, doc="managed (home) region"),
+    "operating_regions": Field(ListOf(_REGION),
+                               doc="operating regions (the home region is always one)"),
+    "scopes": Field(ListOf(_ID), doc="custom private scopes, besides the two defaults"),
+    "pools": Field(ListOf(_POOL), doc="pools, each source before its children"),
+}, doc="an IPAM", label="id", name="ipam")
+
+_VPC = Record("vpc", {
+    "id": Field(_ID, required=True, doc="unique VPC id"),
+    "owner": Field(AccountRef(), required=True, doc="the account that owns the VPC"),
+    "region": Field(_REGION, required=True, doc="the VPC's region"),
+    "cidr": Field(CidrText(), required=True, doc="its CIDR"),
+}, doc="a network that exists before step 1 (Unmanaged)", label="id", name="vpc")
+
+_RESERVED = Record("reserved range", {
+    "name": Field(_ID, required=True, doc="unique name"),
+    "cidr": Field(CidrText(), required=True, doc="the CIDR in use outside the cloud"),
+}, doc="space used outside the cloud", label="name", name="reserved")
+
+_FIGURES: dict[str, Field] = {
+    "utilisation": Field(Number(minimum=0, maximum=1),
+                         doc="allocated / provisioned IPs, compared to 1e-9"),
+    "provisioned_ips": Field(Integer(minimum=0), doc="IPs of the provisioned CIDRs"),
+    "allocated_ips": Field(Integer(minimum=0), doc="IPs of all allocations"),
+    "free_ips": Field(Integer(minimum=0), doc="provisioned IPs not allocated"),
+    "largest_free_mask": Field(Maybe(Integer(minimum=0, maximum=128)),
+                               doc="mask of the largest free block (null: none free)"),
+}
+_CHECK = Tagged("check", {
+    "pool": Record("check", {"pool": Field(_ID, required=True, doc="the pool checked"),
+                             **_FIGURES},
+                   doc="figures of one pool", noun="figure", any_of=(tuple(_FIGURES),)),
+    "account": Record("check", {
+        "account": Field(AccountRef(), required=True, doc="the account checked"),
+        "visible_pools": Field(ListOf(_ID), required=True,
+                               doc="exactly the pools it owns or sees (order ignored)"),
+    }, doc="what one account sees", noun="figure"),
+}, doc="assert figures of the current state", name="check")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One operation of the step table: its arguments and what it gives.
+
+    ``gives`` names the ``expect`` key that fits the result (``cidr``,
+    ``pools``, ``cidrs``, ``allocations``) or is None; ``exclusive`` lists
+    argument pairs of which at most one may be given, ``one_of`` those of
+    which exactly one must be.
+    """
+
+    name: str
+    args: dict[str, Field]
+    doc: str
+    gives: str | None = None
+    exclusive: tuple[tuple[str, ...], ...] = ()
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+
+def _a(kind: _Type, doc: str = "", required: bool = False) -> Field:
+    return Field(kind, required=required, doc=doc)
+
+
+_POOL_ARG = _a(_ID, "the pool", required=True)
+_SHARE_ARG = _a(_ID, "the resource share", required=True)
+_VPC_ARG = _a(_ID, "the VPC", required=True)
+_MASK_ARG = _a(Mask(strict=False), "prefix length of the block")
+_CIDR_ARG = _a(CidrText(strict=False), "an explicit CIDR (judged by the cloud)")
+_RESOURCES = ListOf(_ID, doc="pool ids")
+_PRINCIPALS = ListOf(AccountRef(principal=True),
+                     doc="rd, folder:PATH, account:ID or a bare account id")
+
+#: The operations a step can run, keyed by name (SCENARIO.md "Steps").
+OPS: dict[str, OpSpec] = {o.name: o for o in (
+    OpSpec("create_ipam_pool", {
+        "ipam": _a(_ID, "the IPAM", required=True), "pool": _a(_ID, "new pool id", True),
+        "source": _a(_ID, "source pool"), "scope": _a(_ID, "scope"),
+        "region": _a(_REGION, "the new pool's region"), "rules": _a(_LOOSE_RULES),
+        "cidrs": _a(ListOf(CidrText(strict=False)), "CIDRs to provision"),
+        "masks": _a(ListOf(Mask(strict=False)), "masks to provision from the source")},
+        "CreateIpamPool"),
+    OpSpec("update_ipam_pool", {
+        "pool": _POOL_ARG, "name": _a(Text(min_length=0)),
+        "description": _a(Text(min_length=0)), "rules": _a(_LOOSE_RULES),
+        "auto_import": _a(Flag())}, "UpdateIpamPool"),
+    OpSpec("delete_ipam_pool", {"pool": _POOL_ARG}, "DeleteIpamPool"),
+    OpSpec("add_ipam_pool_cidr", {"pool": _POOL_ARG, "cidr": _CIDR_ARG, "mask": _MASK_ARG},
+           "AddIpamPoolCidr", gives="cidr", one_of=(("cidr", "mask"),)),
+    OpSpec("delete_ipam_pool_cidr", {"pool": _POOL_ARG, "cidr": _a(CidrText(strict=False),
+                                                                   "the CIDR", True)},
+           "DeleteIpamPoolCidr"),
+    OpSpec("create_vpc", {"vpc": _a(_ID, "new VPC id", True), "pool": _POOL_ARG,
+                          "mask": _MASK_ARG, "cidr": _CIDR_ARG},
+           "CreateVpc from a pool (neither mask nor cidr: the pool's default mask)",
+           gives="cidr", exclusive=(("mask", "cidr"),)),
+    OpSpec("associate_vpc_cidr_block", {"vpc": _VPC_ARG, "pool": _POOL_ARG, "mask": _MASK_ARG,
+                                        "cidr": _CIDR_ARG},
+           "AssociateVpcCidrBlock from a pool", gives="cidr", exclusive=(("mask", "cidr"),)),
+    OpSpec("delete_vpc", {"vpc": _VPC_ARG}, "DeleteVpc"),
+    OpSpec("create_ipam_pool_allocation", {
+        "pool": _POOL_ARG, "allocation": _a(_ID, "a name later steps can use"),
+        "mask": _MASK_ARG, "cidr": _CIDR_ARG},
+        "CreateIpamPoolAllocation", gives="cidr", exclusive=(("mask", "cidr"),)),
+    OpSpec("delete_ipam_pool_allocation", {
+        "allocation": _a(_ID, "a name, or the CIDR an earlier step got", True)},
+        "DeleteIpamPoolAllocation"),
+    OpSpec("get_ipam_pool_next_available_cidr", {
+        "pool": _POOL_ARG, "mask": _a(Mask(strict=False), "prefix length", True)},
+        "GetIpamPoolNextAvailableCidr (a preview: reserves nothing)", gives="cidr"),
+    OpSpec("list_ipam_pools", {}, "ListIpamPools: pools the caller owns or sees",
+           gives="pools"),
+    OpSpec("list_ipam_pool_cidrs", {"pool": _POOL_ARG}, "ListIpamPoolCidrs", gives="cidrs"),
+    OpSpec("list_ipam_pool_allocations", {"pool": _POOL_ARG}, "ListIpamPoolAllocations",
+           gives="allocations"),
+    OpSpec("list_ipam_resource_cidrs", {"pool": _POOL_ARG}, "ListIpamResourceCidrs",
+           gives="cidrs"),
+    OpSpec("create_resource_share", {
+        "share": _a(_ID, "new share id", True), "resources": _a(_RESOURCES, required=True),
+        "principals": _a(_PRINCIPALS, required=True),
+        "allow_external": _a(Flag(), "allow accounts outside the resource directory")},
+        "CreateResourceShare"),
+    OpSpec("associate_resource_share", {"share": _SHARE_ARG, "resources": _a(_RESOURCES),
+                                        "principals": _a(_PRINCIPALS)},
+           "AssociateResourceShare"),
+    OpSpec("disassociate_resource_share", {"share": _SHARE_ARG, "resources": _a(_RESOURCES),
+                                           "principals": _a(_PRINCIPALS)},
+           "DisassociateResourceShare"),
+    OpSpec("delete_resource_share", {"share": _SHARE_ARG}, "DeleteResourceShare"),
+    OpSpec("accept_resource_share_invitation", {"share": _SHARE_ARG},
+           "AcceptResourceShareInvitation"),
+    OpSpec("reject_resource_share_invitation", {"share": _SHARE_ARG},
+           "RejectResourceShareInvitation"),
+    OpSpec("move_account", {"account": _a(AccountRef(), "the member account", True),
+                            "folder": _a(FolderRef(), "path of the target folder (or Root)",
+                                         True)},
+           "MoveAccount"),
+    OpSpec("remove_account", {"account": _a(AccountRef(), "the member account", True)},
+           "RemoveAccount: it leaves the resource directory"),
+)}
+
+_EXPECT_VALUES: dict[str, Field] = {
+    "cidr": Field(CidrText(strict=False), doc="it must succeed and give this CIDR"),
+    "pools": Field(ListOf(_ID), doc="exactly these pools (order ignored)"),
+    "cidrs": Field(ListOf(CidrText(strict=False)), doc="exactly these CIDRs (order ignored)"),
+    "allocations": Field(ListOf(CidrText(strict=False)),
+                         doc="exactly these allocations, as CIDRs (order ignored)"),
+}
+
+
+def _op_record(spec: OpSpec) -> Record:
+    outcome = {"error": Field(ErrorCodeText(), doc="it must fail with exactly this code")}
+    if spec.gives:
+        outcome[spec.gives] = _EXPECT_VALUES[spec.gives]
+    expect = Choice((Text(enum=("any",)),
+                     Record("expect", outcome, doc="what the step must give",
+                            one_of=(tuple(outcome),), name=f"expect_{spec.gives or 'none'}")),
+                    doc="absent: must succeed; any: judge nothing")
+    fields = {
+        "op": Field(Text(enum=(spec.name,)), required=True, doc=spec.doc),
+        "as": Field(AccountRef(), required=True, doc="the account that makes the request"),
+    }
+    if "region" not in spec.args:
+        fields["region"] = Field(_REGION, doc="request region (default: the pool's region)")
+    fields.update(spec.args)
+    fields["expect"] = Field(expect)
+    return Record("step", fields, doc=spec.doc, tag=f" ({spec.name})", noun="key",
+                  exclusive=spec.exclusive, one_of=spec.one_of, name=f"op_{spec.name}")
+
+
+_STEP = Tagged("step", {
+    "op": ByValue("op", {name: _op_record(spec) for name, spec in OPS.items()},
+                  doc="run an operation as an account"),
+    "advance": Record("step", {"advance": Field(Duration(), required=True,
+                                                doc="move the clock forward by this much")},
+                      doc="move the clock forward", name="advance_step"),
+    "at": Record("step", {"at": Field(Time(), required=True,
+                                      doc="move the clock to this time (never back)")},
+                 doc="move the clock to a time", name="at_step"),
+    "check": Record("step", {"check": Field(_CHECK, required=True)},
+                    doc="assert a figure of the current state", name="check_step"),
+}, doc="exactly one of op, advance, at, check", name="step")
+
+_DEMAND = Record("demand", {
+    "as": Field(AccountRef(), required=True, doc="the account making the requests"),
+    "pool": Field(_ID, required=True, doc="the pool drawn from"),
+    "mask": Field(Mask(), doc="mask of every request"),
+    "masks": Field(MaskWeights(), doc="masks drawn with these weights (summing to 1)"),
+    "count": Field(Integer(minimum=1), required=True, doc="number of requests"),
+    "every": Field(Duration(), doc="a request at fixed intervals"),
+    "rate": Field(Rate(), doc="Poisson arrivals at this rate"),
+    "begin": Field(Time(), doc="first request time (default: the clock start)"),
+    "lifetime": Field(Duration(), doc="delete each VPC this long after its creation"),
+    "region": Field(_REGION, doc="request region (default: the pool's region)"),
+}, doc="generated create_vpc requests, never judged", one_of=(("mask", "masks"),
+                                                              ("every", "rate")),
+    name="demand")
+
+_QUOTAS = Record("quotas", {
+    key: Field(Integer(minimum=0), doc=f"{q.what} (default {q.default})")
+    for key, q in QUOTAS.items()
+}, doc="raised quotas (DOMAIN.md 6)", noun="quota", name="quotas")
+
+#: The whole format, version 1: the top-level record of a scenario.
+FORMAT = Record("", {
+    "version": Field(Const(VERSION, hint=": this simkit reads scenario format version 1"),
+                     required=True, doc="format version: 1"),
+    "name": Field(Text(hint="a name"), required=True, doc="the scenario's name"),
+    "description": Field(Text(min_length=0), doc="what the scenario shows"),
+    "seed": Field(Integer(minimum=0), default=0, doc="seed of every random choice"),
+    "start": Field(Time(), default="2026-01-01T00:00:00Z", doc="clock start"),
+    "parameters": Field(Parameters(), doc="named values that other values refer to with "
+                                          "{param: NAME} (docs/format-extensions.md)"),
+    "quotas": Field(_QUOTAS),
+    "org": Field(_ORG, required=True),
+    "ipams": Field(ListOf(_IPAM), doc="IPAMs and their pools"),
+    "vpcs": Field(ListOf(_VPC), doc="networks that exist before step 1"),
+    "reserved": Field(ListOf(_RESERVED), doc="space used outside the cloud"),
+    "connected_scopes": Field(ListOf(ListOf(_ID, min_items=2)),
+                              doc="groups of scopes routed together: overlaps between them "
+                                  "are conflicts (simkit extension)"),
+    "steps": Field(ListOf(_STEP), doc="the steps, in order"),
+    "demand": Field(ListOf(_DEMAND), doc="generated requests for what-if runs"),
+}, doc="a simkit scenario, format version 1 (SCENARIO.md)")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON Schema
+# ---------------------------------------------------------------------------------------------
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the scenario format, built from :data:`FORMAT`.
+
+    It checks the structure; references between sections (declared accounts,
+    unique ids, the clock) are checked by :func:`~simkit.scenario.load` only.  Times are
+    strings there, as YAML editors read them.
+
+    Examples
+    --------
+    >>> schema = json_schema()
+    >>> schema["$schema"], schema["required"]
+    ('https://json-schema.org/draft/2020-12/schema', ['version', 'name', 'org'])
+    """
+    defs: dict[str, Any] = {}
+    body = FORMAT.schema(defs)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "simkit scenario", **body, "$defs": defs}
+
+
+def write_schema(path: str | os.PathLike[str]) -> None:
+    """Write :func:`json_schema` to ``path`` as indented JSON (the shipped schema file)."""
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(text)
