@@ -42,7 +42,7 @@ bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/sweep.py
 
 lab: $(VENV)/.stamp-dev
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache reports build *.egg-info
