@@ -1,5 +1,6 @@
 # simkit: two commands from a fresh clone (Python 3.11 and make are all it needs).
-#   make demo   install simkit in .venv, run the quickstart scenario, write its report
+#   make demo   install simkit in .venv, run the quickstart scenario, print its summary and
+#               write its report (CSV, PNG and reports/quickstart/index.html)
 #   make test   install the dev extra in .venv, lint, run the whole test suite
 #   make soak   the randomized tests (engine state machine, fuzzing, save/restore) with the
 #               hypothesis profile soak (SIMKIT_HYPOTHESIS_PROFILE=soak): far more and
@@ -23,7 +24,7 @@ $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	touch $@ $(VENV)/.stamp-base
 
 demo: $(VENV)/.stamp-base
-	$(VENV)/bin/simkit run scenarios/quickstart.yaml --report reports/quickstart
+	$(VENV)/bin/simkit report scenarios/quickstart.yaml --out reports/quickstart
 
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .

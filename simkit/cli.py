@@ -187,9 +187,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     written = write(result, Path(args.out))
     counts = {ext: sum(1 for w in written if w.suffix == ext) for ext in (".csv", ".png")}
-    status = "ok" if result.ok else f"{len(result.failures)} expectation(s) not met"
-    sys.stdout.write(f"{args.file}: {result.scenario.name}: {status}\n"
-                     f"  report: {counts['.csv']} CSV files, {counts['.png']} PNG files, "
+    _summary(result, sys.stdout)
+    sys.stdout.write(f"  report: {counts['.csv']} CSV files, {counts['.png']} PNG files, "
                      f"{Path(args.out) / 'index.html'}\n")
     return EXIT_OK if result.ok else EXIT_UNMET
 
