@@ -57,7 +57,7 @@ def events_frame(events: list[Event]) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame.from_records([astuple(e) for e in events], columns=list(EVENT_FIELDS))
-    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).astype("datetime64[us, UTC]")
     frame["step"] = frame["step"].astype("Int64")
     frame["met"] = frame["met"].astype("boolean")
     for column in ("source", "op", "actor", "pool", "resource", "outcome", "error_code", "cidr",

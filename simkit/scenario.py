@@ -514,7 +514,10 @@ def load(path: str | os.PathLike[str], *,
         raise ScenarioError(f"{path!r} is not a file path") from None
     try:
         with open(file, "rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
+            # read no more than the file holds, and never more than the limit + 1 byte
+            # (a pipe or a device reports size 0: read up to the limit)
+            size = os.fstat(stream.fileno()).st_size or MAX_BYTES
+            data = stream.read(min(size, MAX_BYTES) + 1)
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
         reason = getattr(err, "strerror", None) or str(err)
         raise ScenarioError(f"cannot read the file: {reason}", file=file) from None
