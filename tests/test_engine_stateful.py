@@ -206,10 +206,6 @@ class EngineMachine(RuleBasedStateMachine):
         src = self.sim.model.pools.get(source)
         ipam = src.ipam if src is not None else "ipam-n"
         cidrs = [self.draw_cidr(data, source)] if by_cidr else []
-        if src is not None and src.strategy == "random":
-            # a known bug (test_a_refused_child_pool_leaves_the_generator_alone): a refusal
-            # after a random draw moves the generator; one block per request avoids it here
-            child_masks = child_masks[:1] if not cidrs else []
         self.pool_request(actor, "create_ipam_pool", source, ["create_ipam_pool"], ipam=ipam,
                           pool=pool, source=source, cidrs=cidrs, masks=child_masks,
                           strategy=strategy)
