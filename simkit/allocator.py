@@ -223,7 +223,7 @@ class AddressSpace:
         mask = check_mask(mask, self.version)
         chosen = self._choose(mask, strategy, rng)
         if chosen is None:
-            raise self._insufficient(mask)
+            raise self.insufficient(mask)
         block_start, block_prefix, start = chosen
         self._take(block_start, block_prefix, start, mask)
         return Cidr(self.version, start, mask)
@@ -271,7 +271,9 @@ class AddressSpace:
                               version=c.version, pool=self.name, pool_version=self.version)
         return c
 
-    def _insufficient(self, mask: int) -> DomainError:
+    def insufficient(self, mask: int) -> DomainError:
+        """The ``AvailableCidrInsufficient`` error for ``/mask``, with the free space
+        diagnosis (free IPs, largest free block, whether fragmentation is the cause)."""
         free = self.free_ips
         largest = self.largest_free_mask
         text = (f"pool {self.name} has no free /{mask} block "

@@ -651,7 +651,7 @@ def _op_next_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> R
     cidr = sim.model.next_available_cidr(actor, a["pool"], a["mask"])
     if cidr is None:
         p = sim.model.pools[a["pool"]]
-        raise p.space._insufficient(a["mask"])
+        raise p.space.insufficient(a["mask"])
     return Result(pool=a["pool"], cidr=cidr)
 
 
@@ -675,7 +675,7 @@ def _op_list_ipam_resource_cidrs(sim: Simulation, actor: str, a: dict,
                                  region: str | None) -> Result:
     from .reports import resource_cidrs
 
-    sim.model._pool(actor, a["pool"], "list_ipam_resource_cidrs")
+    sim.model.checked_pool(actor, a["pool"], "list_ipam_resource_cidrs")
     rows = resource_cidrs(sim, pool=a["pool"])
     return Result(pool=a["pool"], items=tuple(r["cidr"] for r in rows))
 

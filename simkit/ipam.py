@@ -641,6 +641,13 @@ class IpamModel(VpcRequests):
         )
 
     # -- lookups (visibility) ----------------------------------------------------------
+    def checked_pool(self, actor: str, pool: str, action: str) -> Pool:
+        """The pool ``pool``, once ``actor`` may see it and do ``action`` on it.
+
+        Raises ``ResourceNotFound.IpamPool`` or ``Forbidden`` as any request would.
+        """
+        return self._pool(actor, pool, action)
+
     def _pool(self, actor: str, pool: str, action: str) -> Pool:
         p = self.pools.get(pool)
         if p is None:
