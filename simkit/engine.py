@@ -42,6 +42,7 @@ from .addresses import Cidr, parse_cidr
 from .errors import DomainError, ScenarioError, SimkitError, UsageError
 from .events import Event, events_frame
 from .ipam import IpamModel
+from .operations import OPS, Result
 from .org import Organisation
 from .permissions import SharingAccess
 from .quotas import Quotas
@@ -68,16 +69,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@dataclass(frozen=True)
-class Result:
-    """What an operation gave: the pool and resource it concerned, a CIDR, a listing."""
-
-    pool: str | None = None
-    resource: str | None = None
-    cidr: Cidr | None = None
-    items: tuple[str, ...] | None = None
 
 
 @dataclass(order=True)
@@ -188,9 +179,9 @@ class Simulation:
         ``args`` are the operation's arguments as in a scenario step; ``region``
         is the request region (for ``create_ipam_pool``: the new pool's region).
         """
-        handler = _OPS.get(op)
+        handler = OPS.get(op)
         if handler is None:
-            raise UsageError(f"unknown operation {op!r}; known: {', '.join(sorted(_OPS))}")
+            raise UsageError(f"unknown operation {op!r}; known: {', '.join(sorted(OPS))}")
         region = None if op == "create_ipam_pool" else args.pop("region", None)
         self.last_imports = []
         touched = set(self._vpc_pools(args.get("vpc"))) if op == "delete_vpc" else set()
@@ -564,193 +555,6 @@ def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple
     except DomainError:
         return False, text
     return got == want, text
-
-
-# -- the operations of the scenario format ----------------------------------------------
-def _rules(args: Mapping[str, Any]) -> dict[str, Any]:
-    rules = args.get("rules") or {}
-    return {k: rules[k] for k in ("min_mask", "max_mask", "default_mask") if k in rules}
-
-
-def _op_create_ipam(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    ipam = sim.model.create_ipam(actor, a["ipam"], region or a.get("region"),
-                                 a.get("operating_regions", ()), a.get("scopes", ()))
-    return Result(resource=ipam.id)
-
-
-def _op_create_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    pool = sim.model.create_pool(
-        actor, a["ipam"], a["pool"], source=a.get("source"), scope=a.get("scope"),
-        region=a.get("region", region), auto_import=a.get("auto_import", False),
-        strategy=a.get("strategy", "first"), name=a.get("name"),
-        description=a.get("description"), cidrs=a.get("cidrs", ()), masks=a.get("masks", ()),
-        **_rules(a))
-    return Result(pool=pool.id, resource=pool.id)
-
-
-def _op_update_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    kwargs: dict[str, Any] = _rules(a)
-    for key in ("name", "description", "auto_import"):
-        if key in a:
-            kwargs[key] = a[key]
-    sim.model.update_pool(actor, a["pool"], **kwargs)
-    return Result(pool=a["pool"], resource=a["pool"])
-
-
-def _op_delete_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    sim.model.delete_pool(actor, a["pool"])
-    return Result(pool=a["pool"], resource=a["pool"])
-
-
-def _op_add_ipam_pool_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    cidr = sim.model.add_pool_cidr(actor, a["pool"], cidr=a.get("cidr"), mask=a.get("mask"))
-    return Result(pool=a["pool"], cidr=cidr)
-
-
-def _op_delete_ipam_pool_cidr(sim: Simulation, actor: str, a: dict,
-                              region: str | None) -> Result:
-    sim.model.delete_pool_cidr(actor, a["pool"], a["cidr"])
-    return Result(pool=a["pool"], cidr=parse_cidr(a["cidr"]))
-
-
-def _op_create_vpc(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    pool = a.get("pool")
-    vpc = sim.model.create_vpc(actor, a["vpc"], sim._region(pool, region, actor), pool=pool,
-                               mask=a.get("mask"), cidr=a.get("cidr"))
-    return Result(pool=pool, resource=vpc.id, cidr=vpc.cidr)
-
-
-def _op_associate_vpc_cidr_block(sim: Simulation, actor: str, a: dict,
-                                 region: str | None) -> Result:
-    pool = a.get("pool")
-    alloc = sim.model.associate_vpc_cidr_block(actor, a["vpc"], sim._region(pool, region, actor),
-                                               pool=pool, mask=a.get("mask"),
-                                               cidr=a.get("cidr"))
-    return Result(pool=pool, resource=a["vpc"], cidr=alloc.cidr)
-
-
-def _op_delete_vpc(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    sim.model.delete_vpc(actor, a["vpc"])
-    return Result(resource=a["vpc"])
-
-
-def _op_create_ipam_pool_allocation(sim: Simulation, actor: str, a: dict,
-                                    region: str | None) -> Result:
-    alloc = sim.model.create_allocation(actor, a["pool"], mask=a.get("mask"),
-                                        cidr=a.get("cidr"), name=a.get("allocation"))
-    return Result(pool=alloc.pool, resource=alloc.id, cidr=alloc.cidr)
-
-
-def _op_delete_ipam_pool_allocation(sim: Simulation, actor: str, a: dict,
-                                    region: str | None) -> Result:
-    alloc = sim.model.delete_allocation(actor, str(a["allocation"]))
-    return Result(pool=alloc.pool, resource=alloc.id, cidr=alloc.cidr)
-
-
-def _op_next_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    cidr = sim.model.next_available_cidr(actor, a["pool"], a["mask"])
-    if cidr is None:
-        p = sim.model.pools[a["pool"]]
-        raise p.space.insufficient(a["mask"])
-    return Result(pool=a["pool"], cidr=cidr)
-
-
-def _op_list_ipam_pools(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    return Result(items=tuple(p.id for p in sim.model.list_pools(actor)))
-
-
-def _op_list_ipam_pool_cidrs(sim: Simulation, actor: str, a: dict,
-                             region: str | None) -> Result:
-    cidrs = sim.model.list_pool_cidrs(actor, a["pool"])
-    return Result(pool=a["pool"], items=tuple(str(c) for c in cidrs))
-
-
-def _op_list_ipam_pool_allocations(sim: Simulation, actor: str, a: dict,
-                                   region: str | None) -> Result:
-    allocs = sim.model.list_pool_allocations(actor, a["pool"])
-    return Result(pool=a["pool"], items=tuple(str(x.cidr) for x in allocs))
-
-
-def _op_list_ipam_resource_cidrs(sim: Simulation, actor: str, a: dict,
-                                 region: str | None) -> Result:
-    from .reports import resource_cidrs
-
-    sim.model.checked_pool(actor, a["pool"], "list_ipam_resource_cidrs")
-    rows = resource_cidrs(sim, pool=a["pool"])
-    return Result(pool=a["pool"], items=tuple(r["cidr"] for r in rows))
-
-
-def _op_create_resource_share(sim: Simulation, actor: str, a: dict,
-                              region: str | None) -> Result:
-    sim.shares.create(actor, a["share"], a.get("resources", ()), a.get("principals", ()),
-                      allow_external=a.get("allow_external", False))
-    return Result(resource=a["share"])
-
-
-def _op_associate_resource_share(sim: Simulation, actor: str, a: dict,
-                                 region: str | None) -> Result:
-    sim.shares.associate(actor, a["share"], a.get("resources", ()), a.get("principals", ()))
-    return Result(resource=a["share"])
-
-
-def _op_disassociate_resource_share(sim: Simulation, actor: str, a: dict,
-                                    region: str | None) -> Result:
-    sim.shares.disassociate(actor, a["share"], a.get("resources", ()), a.get("principals", ()))
-    return Result(resource=a["share"])
-
-
-def _op_delete_resource_share(sim: Simulation, actor: str, a: dict,
-                              region: str | None) -> Result:
-    sim.shares.delete(actor, a["share"])
-    return Result(resource=a["share"])
-
-
-def _op_accept(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    sim.shares.accept(actor, a["share"])
-    return Result(resource=a["share"])
-
-
-def _op_reject(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    sim.shares.reject(actor, a["share"])
-    return Result(resource=a["share"])
-
-
-def _op_move_account(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    sim.org.move_account(actor, a["account"], a["folder"])
-    return Result(resource=a["account"])
-
-
-def _op_remove_account(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
-    sim.org.remove_account(actor, a["account"])
-    return Result(resource=a["account"])
-
-
-_OPS: dict[str, Callable[[Simulation, str, dict, str | None], Result]] = {
-    "create_ipam": _op_create_ipam,
-    "create_ipam_pool": _op_create_ipam_pool,
-    "update_ipam_pool": _op_update_ipam_pool,
-    "delete_ipam_pool": _op_delete_ipam_pool,
-    "add_ipam_pool_cidr": _op_add_ipam_pool_cidr,
-    "delete_ipam_pool_cidr": _op_delete_ipam_pool_cidr,
-    "create_vpc": _op_create_vpc,
-    "associate_vpc_cidr_block": _op_associate_vpc_cidr_block,
-    "delete_vpc": _op_delete_vpc,
-    "create_ipam_pool_allocation": _op_create_ipam_pool_allocation,
-    "delete_ipam_pool_allocation": _op_delete_ipam_pool_allocation,
-    "get_ipam_pool_next_available_cidr": _op_next_cidr,
-    "list_ipam_pools": _op_list_ipam_pools,
-    "list_ipam_pool_cidrs": _op_list_ipam_pool_cidrs,
-    "list_ipam_pool_allocations": _op_list_ipam_pool_allocations,
-    "list_ipam_resource_cidrs": _op_list_ipam_resource_cidrs,
-    "create_resource_share": _op_create_resource_share,
-    "associate_resource_share": _op_associate_resource_share,
-    "disassociate_resource_share": _op_disassociate_resource_share,
-    "delete_resource_share": _op_delete_resource_share,
-    "accept_resource_share_invitation": _op_accept,
-    "reject_resource_share_invitation": _op_reject,
-    "move_account": _op_move_account,
-    "remove_account": _op_remove_account,
-}
 
 
 # -- whole runs ---------------------------------------------------------------------------
