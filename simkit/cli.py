@@ -154,15 +154,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .engine import Simulation
     from .scenario import load
 
     code = EXIT_OK
     for file in args.files:
         try:
             scenario = load(file)
-            from .engine import Simulation
-
-            Simulation.from_scenario(scenario)
+            Simulation.from_scenario(scenario)   # the declarative sections' DOMAIN rules
         except ScenarioError as e:
             sys.stderr.write(f"{e}\n")
             code = EXIT_INVALID

@@ -35,10 +35,11 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .addresses import Cidr, parse_cidr
+from .clock import DEFAULT_START, Clock
 from .errors import DomainError, ScenarioError, SimkitError, UsageError
 from .events import Event, events_frame
 from .ipam import IpamModel
@@ -47,28 +48,16 @@ from .org import Organisation
 from .permissions import SharingAccess
 from .quotas import Quotas
 from .sharing import Shares
+from .specs import DemandSpec
 
 __all__ = ["DEFAULT_START", "Clock", "Result", "Run", "Simulation", "run"]
 
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 #: Operations after which auto import runs: they can add an Unmanaged CIDR, free or
 #: provision space, or turn the flag on.
 _IMPORT_TRIGGERS = frozenset({
     "create_vpc", "delete_vpc", "create_ipam_pool", "update_ipam_pool", "add_ipam_pool_cidr",
     "delete_ipam_pool_cidr", "delete_ipam_pool_allocation"})
-
-
-class Clock:
-    """The simulated time; calling it returns the current time."""
-
-    __slots__ = ("now",)
-
-    def __init__(self, start: datetime = DEFAULT_START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass(order=True)
@@ -244,13 +233,18 @@ class Simulation:
         return next(iter(self.model.ipams.values())).region if self.model.ipams else "default"
 
     # -- demand ----------------------------------------------------------------------
-    def add_demand(self, spec: Any) -> None:
-        """Queue the generated requests of one ``demand`` entry."""
+    def add_demand(self, spec: DemandSpec) -> None:
+        """Queue the generated requests of one ``demand`` entry.
+
+        ``spec`` is a scenario's entry or one written in Python with
+        :meth:`DemandSpec.of <simkit.specs.DemandSpec.of>`.
+        """
+        if not isinstance(spec, DemandSpec):
+            raise UsageError(f"add_demand takes a DemandSpec (see DemandSpec.of), not {spec!r}")
         index = len(self.demand)
         self.demand.append(spec)
         if spec.count > 0:
-            begin = spec.begin if spec.begin is not None else self.start
-            self._push(max(begin, self.clock.now), "request", index, 1)
+            self._push(max(spec.begin, self.clock.now), "request", index, 1)
 
     def _push(self, when: datetime, kind: str, demand: int, number: int,
               vpc: str | None = None) -> None:
@@ -291,8 +285,8 @@ class Simulation:
         except OverflowError:
             return None
 
-    def _draw_mask(self, spec: Any) -> int:
-        masks = list(spec.masks.items() if isinstance(spec.masks, Mapping) else spec.masks)
+    def _draw_mask(self, spec: DemandSpec) -> int:
+        masks = spec.masks
         if len(masks) == 1:
             return masks[0][0]
         r = self.rng.random()

@@ -529,7 +529,7 @@ def _encode_simulation(sim: Simulation) -> dict[str, Any]:
         "org": _encode_org(sim.org),
         "model": _encode_model(sim.model),
         "shares": _encode_shares(sim.shares),
-        "demand": [_encode_demand(spec, i, sim) for i, spec in enumerate(sim.demand, 1)],
+        "demand": [_fields(spec) for spec in sim.demand],
         "queue": [_fields(p) for p in sim._queue],
         "log": {"fields": list(_EVENT_FIELDS),
                 "rows": [[_value(getattr(e, name)) for name in _EVENT_FIELDS] for e in sim.log]},
@@ -786,19 +786,6 @@ def _decode_shares(at: _At, sim: Simulation) -> None:
 
 
 # -- demand and the event log --------------------------------------------------------------
-def _encode_demand(spec: Any, index: int, sim: Simulation) -> dict[str, Any]:
-    """A demand entry as a :class:`~simkit.scenario.DemandSpec` (the fields the engine reads)."""
-    if isinstance(spec, DemandSpec):
-        return _fields(spec)
-    masks = spec.masks.items() if isinstance(spec.masks, Mapping) else spec.masks
-    values = {f.name: getattr(spec, f.name, None) for f in fields(DemandSpec)}
-    values["masks"] = tuple((mask, weight) for mask, weight in masks)
-    values["index"] = values["index"] or index
-    values["line"] = values["line"] or 0
-    values["begin"] = values["begin"] or sim.start
-    return {name: _value(value) for name, value in values.items()}
-
-
 def _decode_demand(at: _At) -> DemandSpec:
     spec = at.build(DemandSpec)
     if (spec.every is None) == (spec.rate is None):

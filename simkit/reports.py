@@ -318,23 +318,8 @@ def pool_views(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFra
         for pool in shares.pools_shared_with(account):
             rows.append({"account": account, "pool": pool, "owner": model.pools[pool].owner,
                          "relation": "shared",
-                         "shares": ", ".join(_shares_reaching(sim, account, pool))})
+                         "shares": ", ".join(shares.granting(account, pool))})
     return _frame(rows, VIEW_COLUMNS)
-
-
-def _shares_reaching(sim: Simulation, account: str, pool: str) -> list[str]:
-    """The active shares holding ``pool`` whose principals reach ``account`` now."""
-    out = []
-    for share in sim.shares.all():
-        if not share.active or pool not in share.resources:
-            continue
-        for principal in share.principals:
-            if sim.org.covers(principal, account):
-                invited = [i for i in sim.shares.invitations(account) if i.share == share.id]
-                if sim.org.is_member(account) or any(i.status == "Accepted" for i in invited):
-                    out.append(share.id)
-                    break
-    return out
 
 
 def permission_audit(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFrame:

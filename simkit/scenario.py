@@ -63,9 +63,10 @@ import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from .clock import DEFAULT_START
 from .errors import ScenarioError, UsageError
 from .format.records import Parameters, _param_kind
 from .format.scalars import (
@@ -127,7 +128,6 @@ __all__ = [
 #: Largest scenario file accepted, in bytes.
 MAX_BYTES = 64 * 1024 * 1024
 #: The clock start when a scenario gives none.
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 _ROOT = "Root"
 

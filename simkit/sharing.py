@@ -44,9 +44,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .clock import DEFAULT_START, Clock
 from .errors import DomainError, UsageError
 from .quotas import Quotas
 
@@ -57,14 +58,6 @@ __all__ = ["INVITATION_VALIDITY", "Invitation", "ResourceShare", "Shares"]
 
 #: How long an invitation to an external account stays open (DOMAIN.md 4).
 INVITATION_VALIDITY = timedelta(days=7)
-
-#: The clock of a registry built without one: the default scenario start.
-_DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _default_clock() -> datetime:
-    return _DEFAULT_START
-
 
 @dataclass
 class ResourceShare:
@@ -81,7 +74,7 @@ class ResourceShare:
     principals: list[Principal] = field(default_factory=list)
     allow_external: bool = False
     status: str = "Active"
-    created_at: datetime = _DEFAULT_START
+    created_at: datetime = DEFAULT_START
 
     @property
     def active(self) -> bool:
@@ -155,11 +148,11 @@ class Shares:
 
     def __init__(self, org: Organisation, pool_owner: Callable[[str], str | None],
                  quotas: Quotas | None = None,
-                 clock: Callable[[], datetime] = _default_clock) -> None:
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.org = org
         self.pool_owner = pool_owner
         self.quotas = quotas if quotas is not None else Quotas()
-        self.clock = clock
+        self.clock = clock if clock is not None else Clock()
         self._shares: dict[str, ResourceShare] = {}
         self._invitations: _Invitations = {}
 
@@ -191,9 +184,13 @@ class Shares:
         principal whose invitation it accepted.  Ownership is not considered
         here: the permission layer handles the owner.
         """
-        return any(s.active and pool_id in s.resources
-                   and self._holds(account, s, self._invitations)
-                   for s in self._shares.values())
+        return bool(self.granting(account, pool_id))
+
+    def granting(self, account: str, pool_id: str) -> list[str]:
+        """Ids of the Active shares through which ``account`` sees ``pool_id`` now."""
+        return [s.id for s in self._shares.values()
+                if s.active and pool_id in s.resources
+                and self._holds(account, s, self._invitations)]
 
     def active_shares_of(self, pool_id: str) -> list[str]:
         """Ids of the Active shares that hold ``pool_id``, in creation order."""
@@ -321,21 +318,18 @@ class Shares:
     # -- checks --------------------------------------------------------------------
     def _owned_share(self, actor: str, share: str) -> ResourceShare:
         """The Active share ``share`` if ``actor`` owns it, else ResourceNotFound."""
-        current = self._shares.get(share)
-        if current is None or current.owner != actor:
-            raise DomainError("ResourceNotFound.ResourceShare", share=share, actor=actor)
-        if not current.active:
-            raise DomainError("ResourceNotFound.ResourceShare",
-                              f"the resource share {share} was deleted", share=share,
-                              actor=actor)
-        return current
+        return self._active_share(actor, share, lambda s: s.owner == actor)
 
     def _visible_share(self, actor: str, share: str) -> ResourceShare:
         """The Active share ``share`` if ``actor`` owns it, is invited to it or is covered."""
+        return self._active_share(
+            actor, share, lambda s: (s.owner == actor or (share, actor) in self._invitations
+                                     or self._holds(actor, s, self._invitations)))
+
+    def _active_share(self, actor: str, share: str,
+                      sees: Callable[[ResourceShare], bool]) -> ResourceShare:
         current = self._shares.get(share)
-        if current is None or not (current.owner == actor
-                                   or (share, actor) in self._invitations
-                                   or self._holds(actor, current, self._invitations)):
+        if current is None or not sees(current):
             raise DomainError("ResourceNotFound.ResourceShare", share=share, actor=actor)
         if not current.active:
             raise DomainError("ResourceNotFound.ResourceShare",

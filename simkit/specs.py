@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .addresses import Cidr
+from .clock import DEFAULT_START
 from .errors import UsageError
 
 __all__ = ["Demand", "DemandSpec", "Expect", "FolderSpec", "IpamSpec", "OrgSpec", "PoolRules",
@@ -281,6 +282,22 @@ class DemandSpec:
     begin: datetime
     lifetime: timedelta | None = None
     region: str | None = None
+
+    @classmethod
+    def of(cls, actor: str, pool: str, masks: int | Mapping[int, float], count: int, *,
+           every: timedelta | None = None, rate: float | None = None,
+           begin: datetime = DEFAULT_START, lifetime: timedelta | None = None,
+           region: str | None = None) -> DemandSpec:
+        """A demand entry written in Python (``masks``: one mask, or mask -> weight).
+
+        >>> from datetime import timedelta
+        >>> DemandSpec.of("net", "hz", {24: 0.5, 26: 0.5}, 10, every=timedelta(days=1)).masks
+        ((24, 0.5), (26, 0.5))
+        """
+        if (every is None) == (rate is None):
+            raise UsageError("a demand entry takes exactly one of every and rate")
+        pairs = ((masks, 1.0),) if isinstance(masks, int) else tuple(masks.items())
+        return cls(0, 0, actor, pool, pairs, count, every, rate, begin, lifetime, region)
 
 
 #: Alias: the scenario's ``demand`` entries.

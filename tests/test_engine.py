@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from simkit.engine import DEFAULT_START, Simulation
 from simkit.errors import DomainError, UsageError
+from simkit.specs import DemandSpec
 
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class DemandSpec:
-    actor: str
-    pool: str
-    masks: dict
-    count: int
-    every: timedelta | None = None
-    rate: float | None = None
-    begin: datetime | None = None
-    lifetime: timedelta | None = None
-    region: str | None = None
-    line: int = 0
 
 
 def company(seed: int = 0) -> Simulation:
@@ -79,7 +65,7 @@ def test_sharing_grants_a_member_the_pool_until_the_share_is_deleted():
 
 def test_demand_runs_between_steps_in_time_order_and_steps_go_first():
     sim = company()
-    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=3, every=DAY))
+    sim.add_demand(DemandSpec.of("net", "p", {24: 1.0}, count=3, every=DAY))
     # nothing runs until the clock moves past the request time
     assert sim.log == []
     sim.advance(DAY)
@@ -93,7 +79,7 @@ def test_demand_runs_between_steps_in_time_order_and_steps_go_first():
 
 def test_demand_lifetime_deletes_the_vpc():
     sim = company()
-    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=2, every=DAY, lifetime=DAY / 2))
+    sim.add_demand(DemandSpec.of("net", "p", 24, count=2, every=DAY, lifetime=DAY / 2))
     sim.finish()
     assert [(e.op, e.outcome, e.cidr) for e in sim.log] == [
         ("create_vpc", "ok", "10.0.0.0/24"), ("delete_vpc", "ok", None),
@@ -103,7 +89,7 @@ def test_demand_lifetime_deletes_the_vpc():
 def test_demand_exhausts_a_20_after_16_24s():
     # one /24 a day into an empty /20: the 17th request is the first refusal, on day 16
     sim = company()
-    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=20, every=DAY))
+    sim.add_demand(DemandSpec.of("net", "p", {24: 1.0}, count=20, every=DAY))
     sim.finish()
     refused = [e for e in sim.log if e.outcome == "error"]
     assert {(e.expected, e.met) for e in sim.log} == {("", None)}   # demand is never judged
@@ -115,7 +101,7 @@ def test_demand_exhausts_a_20_after_16_24s():
 def test_poisson_demand_is_seeded():
     def times(seed):
         sim = company(seed)
-        sim.add_demand(DemandSpec("net", "p", {24: 0.5, 26: 0.5}, count=10, rate=1 / 3600))
+        sim.add_demand(DemandSpec.of("net", "p", {24: 0.5, 26: 0.5}, count=10, rate=1 / 3600))
         sim.finish()
         return [(e.time, e.cidr) for e in sim.log]
 
@@ -144,17 +130,19 @@ def test_invitation_expires_after_seven_simulated_days():
 
 def test_a_fork_runs_on_independently():
     sim = company()
-    sim.add_demand(DemandSpec("net", "p", {24: 1.0}, count=5, every=DAY))
+    sim.add_demand(DemandSpec.of("net", "p", {24: 1.0}, count=5, every=DAY))
     sim.advance(2 * DAY)
     fork = sim.copy()
     assert fork.fingerprint() == sim.fingerprint()
-    fork.do("net", "create_vpc", vpc="only-in-fork", pool="p", mask=21 + 1)
+    # p is 10.0.0.0/20 and days 0 and 1 took .0/24 and .1/24: the fork's /22 is .4/22
+    assert str(fork.do("net", "create_vpc", vpc="only-in-fork", pool="p", mask=22).cidr) \
+        == "10.0.4.0/22"
     assert "only-in-fork" not in sim.model.vpcs
     fork.finish()
     sim.finish()
-    assert len(fork.log) == len(sim.log) + 0  # the fork's step was a direct call
-    assert fork.model.utilisation("p") != sim.model.utilisation("p")
-    # the fork's clock is its own
+    assert [e.cidr for e in sim.log] == [f"10.0.{i}.0/24" for i in range(5)]
+    # the fork skips its /22: the fifth /24 comes after it
+    assert [e.cidr for e in fork.log] == [f"10.0.{i}.0/24" for i in (0, 1, 2, 3, 8)]
     assert fork.now == sim.now == datetime(2026, 1, 5, tzinfo=UTC)
 
 

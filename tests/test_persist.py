@@ -7,7 +7,6 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from simkit import Simulation
 from simkit.errors import DomainError, StateFileError, UsageError
 from simkit.persist import FORMAT, FORMAT_VERSION, restore, save
 from simkit.scenario import loads
+from simkit.specs import DemandSpec
 
 #: A company whose history uses every kind of state: folders, a member moved and one
 #: removed, external accounts invited (one accepts, one rejects, one lets it expire), a
@@ -225,28 +225,13 @@ def test_simulation_save_and_restore_delegate(tmp_path):
     assert isinstance(back, Simulation) and back.fingerprint() == sim.fingerprint()
 
 
-@dataclass(frozen=True)
-class HandDemand:
-    """A demand entry written by hand: masks as a mapping, no index, line or begin."""
-
-    actor: str
-    pool: str
-    masks: dict
-    count: int
-    every: timedelta | None = None
-    rate: float | None = None
-    begin: None = None
-    lifetime: timedelta | None = None
-    region: str | None = None
-
-
 def test_demand_given_by_hand_round_trips_and_runs_on_alike(tmp_path):
     sim = Simulation(seed=5, management_account="mgmt")
     sim.org.add_account("net")
     sim.do("net", "create_ipam", ipam="i", region="r1")
     sim.do("net", "create_ipam_pool", ipam="i", pool="p", region="r1", cidrs=["10.0.0.0/20"],
            strategy="random")
-    sim.add_demand(HandDemand("net", "p", {24: 0.25, 26: 0.75}, count=30, rate=4 / 86400,
+    sim.add_demand(DemandSpec.of("net", "p", {24: 0.25, 26: 0.75}, count=30, rate=4 / 86400,
                               lifetime=timedelta(days=2)))
     sim.advance(timedelta(days=3))
     save(sim, tmp_path / "s.json")
