@@ -25,7 +25,7 @@ import time
 
 from netaddr import IPNetwork, IPSet
 
-from simkit.allocator import STRATEGIES, AddressSpace
+from simkit.values.allocator import STRATEGIES, AddressSpace
 
 
 def pool_for(n: int) -> str:

@@ -1,4 +1,4 @@
-"""Conflict detection benchmark: ``simkit.reports.conflicts`` over 100,000 resource CIDRs.
+"""Conflict detection benchmark: ``simkit.analysis.reports.conflicts`` over 100,000 resource CIDRs.
 
 The company (seeded): two IPAMs whose default private scopes are declared
 connected (an acquisition), and 50 reserved ranges.  IPAM ``i`` has a pool
@@ -25,9 +25,9 @@ import statistics
 import sys
 import time
 
-from simkit.addresses import Cidr
+from simkit.analysis.reports import conflicts
 from simkit.engine import Simulation
-from simkit.reports import conflicts
+from simkit.values.addresses import Cidr
 
 TARGET_SECONDS = 2.0
 

@@ -1,15 +1,16 @@
 """simkit: plan and policy-test cloud IP address management before rolling it out.
 
-The public API is listed in ``__all__``; everything else is internal.
+The public API is listed in ``__all__``; everything else is internal.  The
+analysis modules are reached as attributes too, imported when first used
+(``simkit.reports``, ``simkit.plots``, ``simkit.whatif``, ``simkit.htmlreport``),
+so ``import simkit`` does not import pandas or matplotlib.
 """
 
-from .addresses import Cidr, parse_cidr
-from .allocator import STRATEGIES, AddressSpace
-from .engine import Run, Simulation, run
-from .errors import DomainError, ScenarioError, SimkitError, StateFileError, UsageError
-from .quotas import QUOTAS, Quotas
-from .scenario import Scenario, load
-from .whatif import (
+from importlib import import_module
+from typing import Any
+
+from .analysis.runs import Run, run
+from .analysis.whatif import (
     compare,
     compare_strategies,
     exhaustion,
@@ -19,6 +20,13 @@ from .whatif import (
     sweep,
     with_strategy,
 )
+from .engine.simulation import Simulation
+from .scenario.loader import Scenario, load
+from .values.addresses import Cidr, parse_cidr
+from .values.allocator import STRATEGIES, AddressSpace
+from .values.errors import DomainError, ScenarioError, SimkitError, StateFileError, UsageError
+from .values.quotas import QUOTAS, Quotas
+from .values.version import __version__ as __version__
 
 __all__ = [
     "QUOTAS",
@@ -47,4 +55,13 @@ __all__ = [
     "with_strategy",
 ]
 
-__version__ = "0.1.0"
+
+#: Modules reachable as ``simkit.NAME`` (imported on first use).
+_MODULES = {"reports": "analysis.reports", "plots": "analysis.plots",
+            "whatif": "analysis.whatif", "htmlreport": "analysis.htmlreport"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return import_module(f"{__name__}.{_MODULES[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

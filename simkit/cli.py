@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import ScenarioError
+from .values.errors import ScenarioError
 
 EXIT_OK, EXIT_UNMET, EXIT_INVALID = 0, 1, 2
 
@@ -96,7 +96,7 @@ def _json_result(run: Any) -> dict[str, Any]:
 
 def write_report(run: Any, directory: Path) -> list[Path]:
     """Write the run's frames as CSV files into ``directory``."""
-    from . import reports
+    from .analysis import reports
 
     directory.mkdir(parents=True, exist_ok=True)
     frames = {
@@ -115,8 +115,8 @@ def write_report(run: Any, directory: Path) -> list[Path]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .engine import run
-    from .scenario import load
+    from .analysis.runs import run
+    from .scenario.loader import load
 
     out, err = sys.stdout, sys.stderr
     code = EXIT_OK
@@ -154,8 +154,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .engine import Simulation
-    from .scenario import load
+    from .engine.simulation import Simulation
+    from .scenario.loader import load
 
     code = EXIT_OK
     for file in args.files:
@@ -175,9 +175,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .engine import run
-    from .htmlreport import write
-    from .scenario import load
+    from .analysis.htmlreport import write
+    from .analysis.runs import run
+    from .scenario.loader import load
 
     try:
         result = run(load(args.file), progress=_progress(sys.stderr, Path(args.file).name))
@@ -193,7 +193,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from .scenario import json_schema
+    from .scenario.loader import json_schema
 
     json.dump(json_schema(), sys.stdout, indent=2)
     sys.stdout.write("\n")
@@ -205,9 +205,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import importlib.util
     import time
 
-    from .errors import UsageError
-    from .scenario import load
-    from .whatif import parse_grid, sweep
+    from .analysis.whatif import parse_grid, sweep
+    from .scenario.loader import load
+    from .values.errors import UsageError
 
     err = sys.stderr
     out = Path(args.out)

@@ -1,8 +1,8 @@
 """The reference page of error codes and quotas, built from their registries.
 
 ``docs/reference.md`` is this module's output: the error codes of
-:data:`simkit.errors.ERROR_CODES` and the quotas of
-:data:`simkit.quotas.QUOTAS`, so the page never drifts from the code.
+:data:`simkit.values.errors.ERROR_CODES` and the quotas of
+:data:`simkit.values.quotas.QUOTAS`, so the page never drifts from the code.
 Regenerate it with ``python -m simkit.reference > docs/reference.md``.
 
 Examples
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import sys
 
-from .errors import ERROR_CODES
-from .quotas import QUOTAS
+from .values.errors import ERROR_CODES
+from .values.quotas import QUOTAS
 
 __all__ = ["render"]
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from netaddr import IPNetwork, IPSet
 
-from simkit.addresses import Cidr
-from simkit.allocator import STRATEGIES, AddressSpace
-from simkit.errors import DomainError
+from simkit.values.addresses import Cidr
+from simkit.values.allocator import STRATEGIES, AddressSpace
+from simkit.values.errors import DomainError
 
 
 def space_of(*cidrs: str, version: int = 4, seed: int = 0) -> AddressSpace:

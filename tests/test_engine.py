@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from simkit.engine import DEFAULT_START, Simulation
-from simkit.errors import DomainError, UsageError
-from simkit.specs import DemandSpec
+from simkit.scenario.specs import DemandSpec
+from simkit.values.errors import DomainError, UsageError
 
 DAY = timedelta(days=1)
 
@@ -147,7 +147,7 @@ def test_a_fork_runs_on_independently():
 
 
 def test_pool_views_show_owned_and_shared_pools():
-    from simkit.reports import pool_views
+    from simkit.analysis.reports import pool_views
 
     sim = company()
     sim.do("net", "create_resource_share", share="rs", resources=["p"],

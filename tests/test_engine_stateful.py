@@ -35,12 +35,12 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from simkit.addresses import Cidr
 from simkit.engine import DEFAULT_START, Simulation
-from simkit.errors import ERROR_CODES, DomainError
-from simkit.permissions import MATRIX
-from simkit.quotas import QUOTAS
+from simkit.model.permissions import MATRIX
 from simkit.scenario import DemandSpec
+from simkit.values.addresses import Cidr
+from simkit.values.errors import ERROR_CODES, DomainError
+from simkit.values.quotas import QUOTAS
 
 MGMT, NET, OPS, SHOP, DEV, PARTNER, GUEST = "mgmt", "net", "ops", "shop", "dev", "partner", \
     "guest"

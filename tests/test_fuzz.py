@@ -37,8 +37,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from simkit.cli import main
-from simkit.errors import ScenarioError
 from simkit.scenario import MAX_NODES, OPS, loads
+from simkit.values.errors import ScenarioError
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from simkit.addresses import Cidr
-from simkit.allocator import AddressSpace
-from simkit.errors import ERROR_CODES, DomainError, UsageError
-from simkit.ipam import ACTIONS, IpamModel, OwnerAccess
-from simkit.quotas import QUOTAS, Quotas
+from simkit.model.ipam import ACTIONS, IpamModel, OwnerAccess
+from simkit.values.addresses import Cidr
+from simkit.values.allocator import AddressSpace
+from simkit.values.errors import ERROR_CODES, DomainError, UsageError
+from simkit.values.quotas import QUOTAS, Quotas
 
 OWNER, DEV, VIEWER, STRANGER = "netadmin", "dev", "viewer", "stranger"
 HZ, SH, BJ = "cn-hangzhou", "cn-shanghai", "cn-beijing"

@@ -15,11 +15,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from simkit.addresses import Cidr
-from simkit.allocator import STRATEGIES
-from simkit.errors import DomainError
-from simkit.ipam import IpamModel
-from simkit.quotas import Quotas
+from simkit.model.ipam import IpamModel
+from simkit.values.addresses import Cidr
+from simkit.values.allocator import STRATEGIES
+from simkit.values.errors import DomainError
+from simkit.values.quotas import Quotas
 
 OWNER, HZ, SH = "netadmin", "cn-hangzhou", "cn-shanghai"
 POOL_IDS = [f"p{i}" for i in range(8)]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simkit.errors import DomainError, UsageError
-from simkit.org import Organisation, Principal
-from simkit.quotas import Quotas
+from simkit.model.org import Organisation, Principal
+from simkit.values.errors import DomainError, UsageError
+from simkit.values.quotas import Quotas
 
 #: The ``org:`` section of the SCENARIO.md example.
 EXAMPLE = {

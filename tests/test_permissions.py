@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from simkit.addresses import Cidr
-from simkit.errors import DomainError, UsageError
-from simkit.ipam import ACTIONS as MODEL_ACTIONS
-from simkit.ipam import Allocation, IpamModel, Pool
-from simkit.org import Organisation
-from simkit.permissions import (
+from simkit.model.ipam import ACTIONS as MODEL_ACTIONS
+from simkit.model.ipam import Allocation, IpamModel, Pool
+from simkit.model.org import Organisation
+from simkit.model.permissions import (
     ACTIONS,
     AUDIT_FIELDS,
     MATRIX,
@@ -27,7 +25,9 @@ from simkit.permissions import (
     audit,
     decide,
 )
-from simkit.sharing import Shares
+from simkit.model.sharing import Shares
+from simkit.values.addresses import Cidr
+from simkit.values.errors import DomainError, UsageError
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 OWNER = "netadmin"

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simkit import Simulation
-from simkit.errors import DomainError, StateFileError, UsageError
-from simkit.persist import FORMAT, FORMAT_VERSION, restore, save
+from simkit.engine.persist import FORMAT, FORMAT_VERSION, restore, save
 from simkit.scenario import loads
-from simkit.specs import DemandSpec
+from simkit.scenario.specs import DemandSpec
+from simkit.values.errors import DomainError, StateFileError, UsageError
 
 #: A company whose history uses every kind of state: folders, a member moved and one
 #: removed, external accounts invited (one accepts, one rejects, one lets it expire), a

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simkit.errors import ERROR_CODES, DomainError, UsageError, error_code
-from simkit.quotas import QUOTAS, Quotas
+from simkit.values.errors import ERROR_CODES, DomainError, UsageError, error_code
+from simkit.values.quotas import QUOTAS, Quotas
 
 
 def test_defaults_are_the_documented_figures():

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from simkit.errors import ERROR_CODES
-from simkit.quotas import QUOTAS
 from simkit.reference import render
+from simkit.values.errors import ERROR_CODES
+from simkit.values.quotas import QUOTAS
 
 PAGE = Path(__file__).parents[1] / "docs" / "reference.md"
 
@@ -32,7 +32,7 @@ def test_every_code_and_quota_has_one_row():
 
 def test_table_cells_escape_pipes(monkeypatch):
     from simkit import reference
-    from simkit.errors import ErrorCode
+    from simkit.values.errors import ErrorCode
 
     monkeypatch.setitem(reference.ERROR_CODES, "Test.Pipe",
                         ErrorCode("Test.Pipe", 400, "a | b", "simkit"))

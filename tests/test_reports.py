@@ -17,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simkit
-from simkit import reports
-from simkit.addresses import Cidr
+from simkit.analysis import reports
 from simkit.engine import Simulation
-from simkit.errors import DomainError, ScenarioError
+from simkit.model.discovery import overlapping_pairs
 from simkit.scenario import json_schema, loads
+from simkit.values.addresses import Cidr
+from simkit.values.errors import DomainError, ScenarioError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -336,7 +337,7 @@ def test_the_sweep_finds_exactly_the_overlapping_pairs(specs, across):
         size = 1 << (32 - prefix)
         value = (10 << 24) + (offset * 1024 // size) * size
         items.append((group, Cidr(4, value, prefix), (n, kind)))
-    found = reports.overlapping_pairs(items, across=(lambda t: t[1]) if across else None)
+    found = overlapping_pairs(items, across=(lambda t: t[1]) if across else None)
     brute = [(a[2][0], b[2][0]) for i, a in enumerate(items) for b in items[i + 1:]
              if a[0] == b[0] and a[1].overlaps(b[1]) and (not across or a[2][1] != b[2][1])]
     assert sorted(tuple(sorted((a[2][0], b[2][0]))) for a, b in found) == sorted(
@@ -489,7 +490,7 @@ def test_empty_results_are_empty_frames_with_their_columns_and_dtypes():
     empty = reports.frames(Simulation())
     full = reports.frames(run_text(COMPANY).simulation)
     assert list(empty) == list(full)
-    del empty["events"], full["events"]    # the event log's frame is simkit.events'
+    del empty["events"], full["events"]    # the event log's frame is simkit.engine.events'
     for name, frame in empty.items():
         assert frame.empty, name
         assert list(frame.columns) == list(full[name].columns), name
@@ -505,7 +506,8 @@ def test_run_methods_and_the_list_operation_use_these_frames(clashing):
 
 
 def test_importing_simkit_does_not_import_matplotlib():
-    code = ("import sys, simkit, simkit.reports, simkit.plots, simkit.htmlreport\n"
+    code = ("import sys, simkit, simkit.analysis.reports, simkit.analysis.plots\n"
+            "import simkit.analysis.htmlreport\n"
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

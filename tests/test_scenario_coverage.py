@@ -3,8 +3,8 @@
 Every ``scenarios/*.yaml`` is run once.  The scenario operations (SCENARIO.md)
 and the error codes of DOMAIN.md section 5 are written out below, literally:
 they are the contract, so they are not derived from the code.  Every code of
-the registry (``simkit.errors.ERROR_CODES`` and the ``QuotaExceeded.*`` codes
-of ``simkit.quotas.QUOTAS``) is either reached by a scenario step whose
+the registry (``simkit.values.errors.ERROR_CODES`` and the ``QuotaExceeded.*`` codes
+of ``simkit.values.quotas.QUOTAS``) is either reached by a scenario step whose
 expectation is met, or listed in :data:`UNREACHABLE` with the reason.  A new
 code therefore fails this test until a scenario covers it or it is explained.
 """
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import simkit
-from simkit.errors import ERROR_CODES
-from simkit.quotas import QUOTAS
+from simkit.values.errors import ERROR_CODES
+from simkit.values.quotas import QUOTAS
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 

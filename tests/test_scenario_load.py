@@ -14,8 +14,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simkit.addresses import Cidr
-from simkit.errors import ScenarioError
 from simkit.scenario import (
     DEFAULT_START,
     MAX_BYTES,
@@ -30,6 +28,8 @@ from simkit.scenario import (
     parse_time,
     write_schema,
 )
+from simkit.values.addresses import Cidr
+from simkit.values.errors import ScenarioError
 
 DATA = Path(__file__).parent / "data"
 MALFORMED = DATA / "malformed"

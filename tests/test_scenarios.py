@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import simkit
-from simkit.engine import run
+from simkit import run
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simkit.errors import DomainError, UsageError
-from simkit.org import Organisation, Principal
-from simkit.quotas import QUOTAS, Quotas
-from simkit.sharing import INVITATION_VALIDITY, Invitation, ResourceShare, Shares
+from simkit.model.org import Organisation, Principal
+from simkit.model.sharing import INVITATION_VALIDITY, Invitation, ResourceShare, Shares
+from simkit.values.errors import DomainError, UsageError
+from simkit.values.quotas import QUOTAS, Quotas
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

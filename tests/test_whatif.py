@@ -14,11 +14,7 @@ import pytest
 import yaml
 
 import simkit
-from simkit.cli import main
-from simkit.engine import Simulation
-from simkit.errors import ScenarioError, UsageError
-from simkit.scenario import json_schema, load, loads
-from simkit.whatif import (
+from simkit.analysis.whatif import (
     SUMMARY_COLUMNS,
     compare,
     compare_strategies,
@@ -30,6 +26,10 @@ from simkit.whatif import (
     sweep,
     with_strategy,
 )
+from simkit.cli import main
+from simkit.engine import Simulation
+from simkit.scenario import json_schema, load, loads
+from simkit.values.errors import ScenarioError, UsageError
 
 ROOT = Path(__file__).parent.parent
 CAPACITY = ROOT / "scenarios" / "capacity_whatif.yaml"

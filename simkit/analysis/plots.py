@@ -2,7 +2,7 @@
 
 Every function draws on ``ax`` (a new figure's Axes when ``ax`` is None),
 returns the Axes and never calls ``plt.show()``.  The frame-based figures
-take the frames of :mod:`simkit.reports`; the others take a simulation (or a
+take the frames of :mod:`simkit.analysis.reports`; the others take a simulation (or a
 run).  matplotlib is imported inside the functions, so ``import simkit``
 never imports it.
 
@@ -32,14 +32,14 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from .engine import Simulation
+    from ..engine.simulation import Simulation
 
 __all__ = ["ACCESS_COLOURS", "TYPE_COLOURS", "address_map", "org_graph", "permission_heatmap",
            "utilisation_bars", "utilisation_over_time"]
 
 #: Colours of the allocation types (address map, utilisation bars).
 TYPE_COLOURS = {"VPC": "#4c72b0", "Custom": "#dd8452", "IpamPool": "#8172b3"}
-#: Colours of the ``access`` values of :func:`simkit.reports.permission_audit`.
+#: Colours of the ``access`` values of :func:`simkit.analysis.reports.permission_audit`.
 ACCESS_COLOURS = {"not_visible": "#e5e5e5", "forbidden": "#d65f5f", "limited": "#f0c05a",
                   "full": "#6acc64", "owner": "#2a7f3a"}
 _FREE = "#f4f4f4"
@@ -70,7 +70,7 @@ def _palette(names: list[str]) -> dict[str, Any]:
 def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """One horizontal bar per pool: its utilisation, split by allocation type.
 
-    ``frame`` is :func:`simkit.reports.utilisation`; the dashed line marks
+    ``frame`` is :func:`simkit.analysis.reports.utilisation`; the dashed line marks
     100%, and each bar is labelled with its percentage and IPs.
     """
     ax = _axes(ax, (8, 0.45 * max(len(frame), 1) + 1.4))
@@ -102,7 +102,7 @@ def utilisation_over_time(series: pd.DataFrame, ax: Axes | None = None, *,
                           pools: list[str] | None = None) -> Axes:
     """Each pool's utilisation over the run, as steps.
 
-    ``series`` is :func:`simkit.reports.utilisation_series`; each pool's
+    ``series`` is :func:`simkit.analysis.reports.utilisation_series`; each pool's
     last value is held to the end of the series.  When every change happened
     at one clock time, the x axis counts the changes instead.
     """
@@ -321,7 +321,7 @@ def permission_heatmap(frame: pd.DataFrame, ax: Axes | None = None, *,
                        hide_unseen: bool = True) -> Axes:
     """The permission audit as a grid: (account, pool) rows, action columns.
 
-    ``frame`` is :func:`simkit.reports.permission_audit`; each cell is
+    ``frame`` is :func:`simkit.analysis.reports.permission_audit`; each cell is
     coloured by its ``access`` (:data:`ACCESS_COLOURS`).  With
     ``hide_unseen`` the pairs where the account does not see the pool at
     all are left out (the title says how many).

@@ -22,7 +22,7 @@ JSON has no type for are tagged (``{"$time": ...}``, ``{"$cidr": ...}``,
 of another format version, whose checksum does not match, or whose state is
 not what :func:`save` writes (a missing field, a value of the wrong type,
 allocations that overlap...) is refused with
-:class:`~simkit.errors.StateFileError`, naming the file and the problem.
+:class:`~simkit.values.errors.StateFileError`, naming the file and the problem.
 
 Writes are atomic: the document is built in memory, written to a temporary
 file in the target's directory, flushed to disk and renamed over the target,
@@ -70,17 +70,17 @@ from typing import Any
 
 import networkx as nx
 
-from .addresses import Cidr, parse_cidr
-from .allocator import STRATEGIES, AddressSpace
-from .engine import Simulation, _Pending
-from .errors import DomainError, StateFileError, UsageError
+from ..model.ipam import ALLOCATION_TYPES, Allocation, Ipam, Pool, Scope
+from ..model.org import Organisation, Principal
+from ..model.sharing import Invitation, ResourceShare
+from ..model.vpcs import Vpc
+from ..scenario.loader import DemandSpec
+from ..values.addresses import Cidr, parse_cidr
+from ..values.allocator import STRATEGIES, AddressSpace
+from ..values.errors import DomainError, StateFileError, UsageError
+from ..values.quotas import Quotas
 from .events import Event
-from .ipam import ALLOCATION_TYPES, Allocation, Ipam, Pool, Scope
-from .org import Organisation, Principal
-from .quotas import Quotas
-from .scenario import DemandSpec
-from .sharing import Invitation, ResourceShare
-from .vpcs import Vpc
+from .simulation import Simulation, _Pending
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "restore", "save"]
 
@@ -118,7 +118,7 @@ def save(sim: Simulation, path: str | os.PathLike[str]) -> None:
         When the file cannot be written (the previous file, if any, is left
         as it was) or the simulation holds a value that cannot be saved.
     """
-    from . import __version__
+    from ..values.version import __version__
 
     target = os.fspath(path)
     try:
@@ -197,7 +197,7 @@ def _write_atomically(target: str, data: bytes) -> None:
 
 def _read_document(file: str) -> Any:
     """The ``state`` of the file, after every check of the envelope and the checksum."""
-    from . import __version__
+    from ..values.version import __version__
 
     try:
         data = Path(file).read_bytes()

@@ -2,10 +2,10 @@
 
 A scenario is one YAML document in the format of ``SCENARIO.md`` (version 1).
 :func:`load` and :func:`loads` turn it into a frozen :class:`Scenario` or
-raise :class:`~simkit.errors.ScenarioError` naming the file, the line and
+raise :class:`~simkit.values.errors.ScenarioError` naming the file, the line and
 what is wrong.  Nothing else escapes them, whatever the input.
 
-Two layers below do most of the reading.  :mod:`simkit.yamltree` turns the
+Two layers below do most of the reading.  :mod:`simkit.scenario.yamltree` turns the
 text into a tree of values that remember their lines.  :mod:`simkit.format`
 describes the format once, as data (:data:`FORMAT` and :data:`OPS`): the
 validator and :func:`json_schema` both read that description, so they cannot
@@ -54,7 +54,7 @@ Examples
 ... # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-simkit.errors.ScenarioError: <string>:4: step 1: advance must be a duration such as 30m, ...
+simkit.ScenarioError: <string>:4: step 1: advance must be a duration such as 30m, ...
 """
 
 from __future__ import annotations
@@ -62,14 +62,14 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from .clock import DEFAULT_START
-from .errors import ScenarioError, UsageError
-from .format.records import Parameters, _param_kind
-from .format.scalars import (
+from ..values.clock import DEFAULT_START
+from ..values.errors import ScenarioError, UsageError
+from .records import Parameters, _param_kind
+from .scalars import (
     _At,
     _Context,
     _show,
@@ -78,8 +78,6 @@ from .format.scalars import (
     parse_rate,
     parse_time,
 )
-from .format.tables import _ORG, FORMAT, OPS, OpSpec, json_schema, write_schema
-from .format.tables import VERSION as VERSION  # kept importable from here
 from .specs import (
     Demand,
     DemandSpec,
@@ -90,10 +88,11 @@ from .specs import (
     PoolRules,
     PoolSpec,
     ReservedSpec,
-    Scenario,
     Step,
     VpcSpec,
 )
+from .tables import _ORG, FORMAT, OPS, OpSpec, json_schema, write_schema
+from .tables import VERSION as VERSION  # kept importable from here
 from .yamltree import MAX_DEPTH, MAX_NODES, _compose, _Invalid, _plain, _YList, _YMap
 
 __all__ = [
@@ -132,6 +131,69 @@ MAX_BYTES = 64 * 1024 * 1024
 _ROOT = "Root"
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes
+    ----------
+    file : the file it was read from (``<string>`` for :func:`loads`).
+    name, description : as given (description None when absent).
+    seed : the seed of every random choice (default 0).
+    start : the clock start, UTC (default :data:`DEFAULT_START`).
+    quotas : raised quotas, ``{key: value}`` with keys of :data:`~simkit.values.quotas.QUOTAS`.
+    org : the :class:`OrgSpec`.
+    ipams, vpcs, reserved, steps, demand : tuples of the spec objects, in file order.
+    raw : the document as plain Python data (what a YAML safe load gives), with
+        every ``{param: NAME}`` replaced by the parameter's value.
+    parameters : the value of each declared parameter for this scenario, in file order.
+    source : the text it was read from (None when built by hand); see
+        :meth:`with_parameters`.
+    """
+
+    file: str
+    name: str
+    description: str | None
+    seed: int
+    start: datetime
+    quotas: dict[str, int]
+    org: OrgSpec
+    ipams: tuple[IpamSpec, ...]
+    vpcs: tuple[VpcSpec, ...]
+    reserved: tuple[ReservedSpec, ...]
+    steps: tuple[Step, ...]
+    demand: tuple[DemandSpec, ...]
+    raw: dict[str, Any] = field(compare=False, repr=False)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def pools(self) -> dict[str, PoolSpec]:
+        """Every declared pool by id, IPAM by IPAM in file order."""
+        return {p.id: p for ipam in self.ipams for p in ipam.pools}
+
+    def with_parameters(self, values: Mapping[str, Any]) -> Scenario:
+        """The same file read again with some parameters set to other values.
+
+        Values not given keep the ones in force here.  Raises
+        :class:`~simkit.values.errors.ScenarioError` for an undeclared parameter, a value
+        of another type than the default, or a value the format refuses where it is
+        used.
+
+        Examples
+        --------
+        >>> from simkit.scenario import loads
+        >>> s = loads("version: 1\\nname: p\\nparameters: {base: 20}\\n"
+        ...           "org: {management_account: m}\\nseed: {param: base}\\n")
+        >>> s.seed, s.with_parameters({"base": 22}).seed, s.parameters
+        (20, 22, {'base': 20})
+        """
+        if self.source is None:
+            raise UsageError(f"scenario {self.name!r} was not read from text: load it with "
+                             "simkit.load or simkit.loads to change its parameters")
+        return loads(self.source, self.file, parameters={**self.parameters, **values})
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading: structure first, then references, ids and the clock
 # ---------------------------------------------------------------------------------------------
@@ -141,7 +203,7 @@ def load(path: str | os.PathLike[str], *,
     """Read and validate a scenario file.
 
     ``parameters`` gives values to some of the file's ``parameters`` (the
-    others keep their defaults).  Raises :class:`~simkit.errors.ScenarioError`
+    others keep their defaults).  Raises :class:`~simkit.values.errors.ScenarioError`
     (``FILE:LINE: reason``) for a missing, unreadable, too large or invalid file.
     """
     try:
@@ -165,7 +227,7 @@ def loads(text: str | bytes, file: str = "<string>", *,
     """Validate the text of a scenario; ``file`` names it in messages.
 
     ``parameters`` gives values to some of the file's ``parameters``.  Raises
-    :class:`~simkit.errors.ScenarioError` (``FILE:LINE: reason``) and nothing
+    :class:`~simkit.values.errors.ScenarioError` (``FILE:LINE: reason``) and nothing
     else (a ``parameters`` argument that is not a mapping is a UsageError).
     """
     if parameters is not None and not isinstance(parameters, Mapping):

@@ -43,8 +43,8 @@ from typing import Any
 
 import networkx as nx
 
-from .errors import DomainError, UsageError
-from .quotas import Quotas
+from ..values.errors import DomainError, UsageError
+from ..values.quotas import Quotas
 
 __all__ = ["ROOT", "Organisation", "Principal"]
 
@@ -179,7 +179,7 @@ class Organisation:
         ... # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        simkit.errors.UsageError: account 'mgmt' is declared twice (as the management ... A): ...
+        simkit.UsageError: account 'mgmt' is declared twice (as the management ... A): ...
         """
         quotas = quotas if quotas is not None else Quotas()
         _check_keys(spec, _ORG_KEYS, "org")
@@ -320,7 +320,7 @@ class Organisation:
         >>> org.move_account("dev", "dev", "Root")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        simkit.errors.DomainError: Forbidden: dev may not move accounts: only ... mgmt ...
+        simkit.DomainError: Forbidden: dev may not move accounts: only ... mgmt ...
         """
         self._check_management(actor, "move accounts")
         self._check_member(account)

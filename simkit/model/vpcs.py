@@ -4,7 +4,7 @@ A VPC created with a literal CIDR and no pool is **Unmanaged**; one whose
 primary CIDR came from a pool (an allocation of type ``VPC``) is
 **Managed**.  :class:`VpcRequests` holds ``CreateVpc``,
 ``AssociateVpcCidrBlock`` and ``DeleteVpc``; it is mixed into
-:class:`simkit.ipam.IpamModel` and uses that model's pool checks and
+:class:`simkit.model.ipam.IpamModel` and uses that model's pool checks and
 bookkeeping, so a VPC request follows the order of every pool request, with
 the region check (DOMAIN.md 2) between the parameters and the pool's rules.
 
@@ -18,58 +18,31 @@ whatever the pool's allocation rules say, so it may be Noncompliant.
 
 Examples
 --------
->>> from simkit.ipam import IpamModel
+>>> from simkit.model.ipam import IpamModel
 >>> model = IpamModel()
 >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
 >>> _ = model.create_pool("netadmin", "ipam-main", "corp", cidrs=["10.0.0.0/16"])
 >>> model.create_vpc("netadmin", "vpc-1", "cn-hangzhou", pool="corp", mask=24)
 Traceback (most recent call last):
 ...
-simkit.errors.DomainError: OperationDenied.IpamPoolNotInRegion: pool corp has no region, ...
+simkit.DomainError: OperationDenied.IpamPoolNotInRegion: pool corp has no region, ...
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from .addresses import Cidr, parse_cidr
-from .errors import DomainError, UsageError
-from .quotas import Quotas
-
-if TYPE_CHECKING:
-    from .ipam import Allocation, Ipam, Pool, Scope
+from ..values.addresses import Cidr, parse_cidr
+from ..values.errors import DomainError, UsageError
+from ..values.quotas import Quotas
+from .objects import Allocation, Ipam, Pool, Scope, Vpc
 
 __all__ = ["Vpc", "VpcRequests"]
 
 
-@dataclass
-class Vpc:
-    """A VPC: ``cidr`` is its primary CIDR, ``pool`` the pool it came from (or None).
-
-    ``allocations`` lists the ids of its pool allocations that are still
-    linked (the primary first when it came from a pool); ``secondary`` its
-    secondary CIDRs, linked to a pool or not.
-    """
-
-    id: str
-    owner: str
-    region: str
-    cidr: Cidr
-    pool: str | None = None
-    allocations: list[str] = field(default_factory=list)
-    secondary: list[Cidr] = field(default_factory=list)
-
-    @property
-    def managed(self) -> bool:
-        """True when the primary CIDR is an allocation of a pool."""
-        return self.pool is not None
-
-
 class VpcRequests:
-    """The VPC requests of :class:`~simkit.ipam.IpamModel` (a mixin of it)."""
+    """The VPC requests of :class:`~simkit.model.ipam.IpamModel` (a mixin of it)."""
 
     # provided by IpamModel, with its pool checks (_pool, _request, _check_rules, ...)
     vpcs: dict[str, Vpc]
@@ -89,7 +62,7 @@ class VpcRequests:
 
         Examples
         --------
-        >>> from simkit.ipam import IpamModel
+        >>> from simkit.model.ipam import IpamModel
         >>> model = IpamModel()
         >>> legacy = model.create_vpc("netadmin", "vpc-legacy", "cn-hangzhou",
         ...                           cidr="10.1.0.0/16")
@@ -127,7 +100,7 @@ class VpcRequests:
 
         Examples
         --------
-        >>> from simkit.ipam import IpamModel
+        >>> from simkit.model.ipam import IpamModel
         >>> model = IpamModel()
         >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
         >>> _ = model.create_pool("netadmin", "ipam-main", "hz", region="cn-hangzhou",
@@ -164,7 +137,7 @@ class VpcRequests:
 
         Examples
         --------
-        >>> from simkit.ipam import IpamModel
+        >>> from simkit.model.ipam import IpamModel
         >>> model = IpamModel()
         >>> v = model.create_vpc("netadmin", "vpc-1", "cn-hangzhou", cidr="10.1.0.0/16")
         >>> model.unmanaged_cidrs(v)
@@ -224,7 +197,7 @@ class VpcRequests:
 
         Examples
         --------
-        >>> from simkit.ipam import IpamModel
+        >>> from simkit.model.ipam import IpamModel
         >>> model = IpamModel()
         >>> _ = model.create_ipam("net", "ipam-1", "r1")
         >>> _ = model.create_pool("net", "ipam-1", "p", region="r1", cidrs=["10.0.0.0/16"])

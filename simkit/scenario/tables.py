@@ -2,7 +2,7 @@
 
 :data:`FORMAT` is the top-level record of a scenario and :data:`OPS` the
 operations a step can run (``SCENARIO.md``), both built from the types of
-:mod:`simkit.format.scalars` and :mod:`simkit.format.records`.  The loader
+:mod:`simkit.scenario.scalars` and :mod:`simkit.scenario.records`.  The loader
 (:mod:`simkit.scenario`) checks files against this description, and
 :func:`json_schema` states the same description as JSON Schema (the shipped
 ``simkit/scenario.schema.json``), so the two cannot drift apart.
@@ -22,8 +22,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..allocator import STRATEGIES
-from ..quotas import QUOTAS
+from ..values.allocator import STRATEGIES
+from ..values.quotas import QUOTAS
 from .records import (
     _NAMED,
     ByValue,

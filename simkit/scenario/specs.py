@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .addresses import Cidr
-from .clock import DEFAULT_START
-from .errors import UsageError
+from ..values.addresses import Cidr
+from ..values.clock import DEFAULT_START
+from ..values.errors import UsageError
 
 __all__ = ["Demand", "DemandSpec", "Expect", "FolderSpec", "IpamSpec", "OrgSpec", "PoolRules",
-           "PoolSpec", "ReservedSpec", "Scenario", "Step", "VpcSpec"]
+           "PoolSpec", "ReservedSpec", "Step", "VpcSpec"]
 
 _ROOT = "Root"
 
@@ -69,7 +69,7 @@ class OrgSpec:
     account_lines : line where each account is declared, keyed by account id.
 
     Folder paths are written below Root (``Business/Retail``); the root folder
-    itself is ``Root`` (as in :mod:`simkit.org`).  Account ids are strings.
+    itself is ``Root`` (as in :mod:`simkit.model.org`).  Account ids are strings.
 
     Examples
     --------
@@ -124,7 +124,7 @@ class OrgSpec:
     def resolve_folder(self, text: str) -> str:
         """The path a folder reference names: a path, a unique bare name, or ``Root``.
 
-        Raises :class:`~simkit.errors.UsageError` for an unknown or ambiguous name.
+        Raises :class:`~simkit.values.errors.UsageError` for an unknown or ambiguous name.
         """
         if text == _ROOT:
             return _ROOT
@@ -143,7 +143,7 @@ class OrgSpec:
     def principal(self, text: str) -> tuple[str, str]:
         """Resolve a principal to ``("rd", "")``, ``("folder", PATH)`` or ``("account", ID)``.
 
-        Raises :class:`~simkit.errors.UsageError` when it names nothing declared.
+        Raises :class:`~simkit.values.errors.UsageError` when it names nothing declared.
         """
         if text == "rd":
             return ("rd", "")
@@ -361,68 +361,3 @@ class Step:
     def label(self) -> str:
         """``step 3 (create_vpc)``, or ``step 4`` for a step that is not an op."""
         return f"step {self.index} ({self.op})" if self.op else f"step {self.index}"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario.
-
-    Attributes
-    ----------
-    file : the file it was read from (``<string>`` for :func:`loads`).
-    name, description : as given (description None when absent).
-    seed : the seed of every random choice (default 0).
-    start : the clock start, UTC (default :data:`DEFAULT_START`).
-    quotas : raised quotas, ``{key: value}`` with keys of :data:`~simkit.quotas.QUOTAS`.
-    org : the :class:`OrgSpec`.
-    ipams, vpcs, reserved, steps, demand : tuples of the spec objects, in file order.
-    raw : the document as plain Python data (what a YAML safe load gives), with
-        every ``{param: NAME}`` replaced by the parameter's value.
-    parameters : the value of each declared parameter for this scenario, in file order.
-    source : the text it was read from (None when built by hand); see
-        :meth:`with_parameters`.
-    """
-
-    file: str
-    name: str
-    description: str | None
-    seed: int
-    start: datetime
-    quotas: dict[str, int]
-    org: OrgSpec
-    ipams: tuple[IpamSpec, ...]
-    vpcs: tuple[VpcSpec, ...]
-    reserved: tuple[ReservedSpec, ...]
-    steps: tuple[Step, ...]
-    demand: tuple[DemandSpec, ...]
-    raw: dict[str, Any] = field(compare=False, repr=False)
-    parameters: dict[str, Any] = field(default_factory=dict)
-    source: str | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def pools(self) -> dict[str, PoolSpec]:
-        """Every declared pool by id, IPAM by IPAM in file order."""
-        return {p.id: p for ipam in self.ipams for p in ipam.pools}
-
-    def with_parameters(self, values: Mapping[str, Any]) -> Scenario:
-        """The same file read again with some parameters set to other values.
-
-        Values not given keep the ones in force here.  Raises
-        :class:`~simkit.errors.ScenarioError` for an undeclared parameter, a value
-        of another type than the default, or a value the format refuses where it is
-        used.
-
-        Examples
-        --------
-        >>> from simkit.scenario import loads
-        >>> s = loads("version: 1\\nname: p\\nparameters: {base: 20}\\n"
-        ...           "org: {management_account: m}\\nseed: {param: base}\\n")
-        >>> s.seed, s.with_parameters({"base": 22}).seed, s.parameters
-        (20, 22, {'base': 20})
-        """
-        if self.source is None:
-            raise UsageError(f"scenario {self.name!r} was not read from text: load it with "
-                             "simkit.load or simkit.loads to change its parameters")
-        from .scenario import loads
-
-        return loads(self.source, self.file, parameters={**self.parameters, **values})

@@ -18,7 +18,7 @@ invitation as an external account.
 Examples
 --------
 >>> from datetime import UTC, datetime, timedelta
->>> from simkit.org import Organisation
+>>> from simkit.model.org import Organisation
 >>> org = Organisation("mgmt")
 >>> org.add_folder("Business")
 'Business'
@@ -47,9 +47,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .clock import DEFAULT_START, Clock
-from .errors import DomainError, UsageError
-from .quotas import Quotas
+from ..values.clock import DEFAULT_START, Clock
+from ..values.errors import DomainError, UsageError
+from ..values.quotas import Quotas
 
 if TYPE_CHECKING:
     from .org import Organisation, Principal
@@ -133,7 +133,7 @@ class Shares:
 
     Examples
     --------
-    >>> from simkit.org import Organisation
+    >>> from simkit.model.org import Organisation
     >>> org = Organisation("mgmt")
     >>> org.add_account("dev")
     >>> shares = Shares(org, {"corp": "mgmt"}.get)

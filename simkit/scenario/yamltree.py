@@ -7,7 +7,7 @@ so that any later message can name the line of the value it is about.  It
 refuses a hostile document before it costs much: at most :data:`MAX_NODES`
 values once YAML aliases are expanded, at most :data:`MAX_DEPTH` levels of
 nesting.  Every problem is an :class:`_Invalid` (a reason and a line), which
-:func:`simkit.scenario.loads` turns into a :class:`~simkit.errors.ScenarioError`
+:func:`simkit.scenario.loads` turns into a :class:`~simkit.values.errors.ScenarioError`
 naming the file.
 
 This module knows nothing of the scenario format and imports nothing from

@@ -3,9 +3,9 @@
 :class:`Simulation` holds the organisation, the IPAM model, the resource
 shares, the clock, a single seeded ``random.Random`` and the event log.
 :meth:`Simulation.do` performs one operation of the scenario format (the
-cloud API in snake case) and raises :class:`~simkit.errors.DomainError` when
+cloud API in snake case) and raises :class:`~simkit.values.errors.DomainError` when
 the cloud would refuse it; :meth:`Simulation.apply` runs one scenario step and
-records the outcome as an :class:`~simkit.events.Event` (refusals are data).
+records the outcome as an :class:`~simkit.engine.events.Event` (refusals are data).
 :func:`run` runs a whole scenario.
 
 After every operation that can make an Unmanaged CIDR eligible (a VPC
@@ -13,7 +13,7 @@ created with a literal CIDR, space freed or provisioned, the flag turned
 on), the pools with auto import on adopt what their IPAM discovers
 (:meth:`Simulation.discovers`, DOMAIN.md 3).  After every operation the
 figures of the pools it touched are appended to the utilisation time series
-when they changed (:func:`simkit.reports.utilisation_series` reads it).
+when they changed (:func:`simkit.analysis.reports.utilisation_series` reads it).
 
 Examples
 --------
@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import dataclasses
 import heapq
 import os
 import random
@@ -38,19 +37,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .addresses import Cidr, parse_cidr
-from .clock import DEFAULT_START, Clock
-from .errors import DomainError, ScenarioError, SimkitError, UsageError
+from ..model.discovery import discovers
+from ..model.ipam import IpamModel
+from ..model.org import Organisation
+from ..model.permissions import SharingAccess
+from ..model.sharing import Shares
+from ..scenario.operations import OPS, Result
+from ..scenario.specs import DemandSpec
+from ..values.addresses import Cidr, parse_cidr
+from ..values.clock import DEFAULT_START, Clock
+from ..values.errors import DomainError, ScenarioError, SimkitError, UsageError
+from ..values.quotas import Quotas
 from .events import Event, events_frame
-from .ipam import IpamModel
-from .operations import OPS, Result
-from .org import Organisation
-from .permissions import SharingAccess
-from .quotas import Quotas
-from .sharing import Shares
-from .specs import DemandSpec
 
-__all__ = ["DEFAULT_START", "Clock", "Result", "Run", "Simulation", "run"]
+__all__ = ["DEFAULT_START", "Clock", "Result", "Simulation", "check_seed"]
 
 
 #: Operations after which auto import runs: they can add an Unmanaged CIDR, free or
@@ -79,7 +79,7 @@ class Simulation:
     ----------
     seed : seeds the single random generator (``random`` strategy, demand).
     start : the clock's start (timezone-aware).
-    quotas : a :class:`~simkit.quotas.Quotas` or a mapping of raised quotas.
+    quotas : a :class:`~simkit.values.quotas.Quotas` or a mapping of raised quotas.
     management_account : the resource directory's management account.
     """
 
@@ -130,14 +130,14 @@ class Simulation:
                       for p in sorted(self._queue)))
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the whole state to ``path``, atomically: see :func:`simkit.persist.save`."""
+        """Write the whole state to ``path``, atomically: see :func:`simkit.engine.persist.save`."""
         from .persist import save
 
         save(self, path)
 
     @classmethod
     def restore(cls, path: str | os.PathLike[str]) -> Simulation:
-        """Read a simulation written by :meth:`save`: see :func:`simkit.persist.restore`."""
+        """Read a simulation written by :meth:`save`: see :func:`simkit.engine.persist.restore`."""
         from .persist import restore
 
         return restore(path)
@@ -183,16 +183,9 @@ class Simulation:
         return result
 
     def discovers(self, ipam: Any, vpc: Any) -> bool:
-        """Whether the resource discovery of ``ipam`` sees ``vpc`` (DOMAIN.md 3).
-
-        An IPAM discovers the VPCs in its operating regions that belong to
-        its owner and, when its owner is a member of the resource directory,
-        those of the other members.
-        """
-        if vpc.region not in ipam.operating_regions:
-            return False
-        return vpc.owner == ipam.owner or (self.org.is_member(ipam.owner)
-                                           and self.org.is_member(vpc.owner))
+        """Whether the resource discovery of ``ipam`` sees ``vpc``: see
+        :func:`simkit.model.discovery.discovers`."""
+        return discovers(self.org, ipam, vpc)
 
     def _vpc_pools(self, vpc: Any) -> list[str]:
         v = self.model.vpcs.get(vpc) if isinstance(vpc, str) else None
@@ -237,7 +230,7 @@ class Simulation:
         """Queue the generated requests of one ``demand`` entry.
 
         ``spec`` is a scenario's entry or one written in Python with
-        :meth:`DemandSpec.of <simkit.specs.DemandSpec.of>`.
+        :meth:`DemandSpec.of <simkit.scenario.specs.DemandSpec.of>`.
         """
         if not isinstance(spec, DemandSpec):
             raise UsageError(f"add_demand takes a DemandSpec (see DemandSpec.of), not {spec!r}")
@@ -389,7 +382,7 @@ class Simulation:
         """
         if parameters:
             scenario = scenario.with_parameters(parameters)
-        seed = scenario.seed if seed is None else _check_seed(seed)
+        seed = scenario.seed if seed is None else check_seed(seed)
         file = scenario.file
         quotas = Quotas(scenario.quotas)
         try:
@@ -475,7 +468,7 @@ def _line_mentioning(file: str, key: str, value: str) -> int | None:
     return next((i + 1 for i in range(start, len(lines)) if value in lines[i]), start + 1)
 
 
-def _check_seed(seed: Any) -> int:
+def check_seed(seed: Any) -> int:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise UsageError(f"a seed is an integer >= 0, not {seed!r}")
     return seed
@@ -549,68 +542,3 @@ def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple
     except DomainError:
         return False, text
     return got == want, text
-
-
-# -- whole runs ---------------------------------------------------------------------------
-@dataclass
-class Run:
-    """The outcome of running a scenario."""
-
-    scenario: Any
-    simulation: Simulation
-
-    @property
-    def log(self) -> list[Event]:
-        return self.simulation.log
-
-    @property
-    def failures(self) -> list[Event]:
-        """The step events whose expectation did not hold."""
-        return [e for e in self.simulation.log if e.met is False]
-
-    @property
-    def ok(self) -> bool:
-        """True when every expectation held."""
-        return not self.failures
-
-    @property
-    def events(self) -> Any:
-        return self.simulation.events
-
-    def utilisation(self) -> Any:
-        """One row per pool: provisioned, allocated and free IPs, utilisation..."""
-        from .reports import utilisation
-
-        return utilisation(self.simulation)
-
-    def conflicts(self) -> Any:
-        """One row per conflict (overlapping CIDRs, reserved ranges...)."""
-        from .reports import conflicts
-
-        return conflicts(self.simulation)
-
-
-def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None,
-        seed: int | None = None, parameters: Mapping[str, Any] | None = None) -> Run:
-    """Run a scenario (a path or a loaded :class:`~simkit.scenario.Scenario`).
-
-    ``progress(done, total)`` is called after each step when given.  ``seed``
-    replaces the scenario's seed and ``parameters`` sets some of its parameters,
-    without editing the file; ``Run.scenario`` is the scenario as run.
-    """
-    from .scenario import Scenario, load
-
-    if not isinstance(scenario, Scenario):
-        scenario = load(scenario, parameters=parameters)
-    elif parameters:
-        scenario = scenario.with_parameters(parameters)
-    if seed is not None:
-        scenario = dataclasses.replace(scenario, seed=_check_seed(seed))
-    sim = Simulation.from_scenario(scenario)
-    total = len(scenario.steps)
-    for done, step in enumerate(scenario.steps, 1):
-        sim.apply(step)
-        if progress is not None:
-            progress(done, total)
-    sim.finish()
-    return Run(scenario, sim)

@@ -1,8 +1,8 @@
 """Types of single values in the scenario format, and durations, rates and times.
 
-The format (:mod:`simkit.format.tables`) is built from *types*: objects that
-check one value of a tree read by :mod:`simkit.yamltree`, convert it (``8d`` to
-a ``timedelta``, a CIDR to a :class:`~simkit.addresses.Cidr`) and state it as
+The format (:mod:`simkit.scenario.tables`) is built from *types*: objects that
+check one value of a tree read by :mod:`simkit.scenario.yamltree`, convert it (``8d`` to
+a ``timedelta``, a CIDR to a :class:`~simkit.values.addresses.Cidr`) and state it as
 JSON Schema.  This module holds their base, :class:`_Type`, with :class:`_At`
 (where a value sits, for messages), and the types of single values:
 :class:`Text`, :class:`Integer`, :class:`Number`, :class:`Flag`, :class:`Const`,
@@ -18,7 +18,7 @@ datetime.timedelta(days=8)
 >>> Mask().check(33, _At("pool 'hz'", "masks item 1", 7, _Context()))
 Traceback (most recent call last):
 ...
-simkit.yamltree._Invalid: pool 'hz': masks item 1: ...
+simkit.scenario.yamltree._Invalid: pool 'hz': masks item 1: ...
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ..addresses import check_mask, parse_cidr
-from ..errors import ERROR_CODES, DomainError, UsageError
-from ..quotas import QUOTAS
-from ..yamltree import _Invalid
+from ..values.addresses import check_mask, parse_cidr
+from ..values.errors import ERROR_CODES, DomainError, UsageError
+from ..values.quotas import QUOTAS
+from .yamltree import _Invalid
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -54,7 +54,7 @@ def parse_duration(text: str) -> timedelta:
     """Parse a duration such as ``30m``, ``12h``, ``8d`` or ``45s``.
 
     A duration is a number (decimals allowed) followed by one unit: ``s``,
-    ``m``, ``h`` or ``d``.  Anything else raises :class:`~simkit.errors.UsageError`.
+    ``m``, ``h`` or ``d``.  Anything else raises :class:`~simkit.values.errors.UsageError`.
 
     Examples
     --------
@@ -63,7 +63,7 @@ def parse_duration(text: str) -> timedelta:
     >>> parse_duration("3 days")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    simkit.errors.UsageError: '3 days' is not a duration: write a number and one of the units ...
+    simkit.UsageError: '3 days' is not a duration: write a number and one of the units ...
     """
     match = _DURATION_RE.match(text) if isinstance(text, str) else None
     if match is None:
@@ -542,7 +542,7 @@ class Time(_Type):
 
 @dataclass(frozen=True, eq=False)
 class ErrorCodeText(Text):
-    """An error code of :data:`~simkit.errors.ERROR_CODES` or ``QuotaExceeded.<Name>``."""
+    """An error code of :data:`~simkit.values.errors.ERROR_CODES` or ``QuotaExceeded.<Name>``."""
 
     hint: str = "an error code"
 

@@ -56,10 +56,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .allocator import STRATEGIES
-from .engine import Run, Simulation
-from .errors import UsageError
-from .scenario import Scenario, load, loads
+from ..engine.simulation import Simulation
+from ..scenario.loader import Scenario, load, loads
+from ..values.allocator import STRATEGIES
+from ..values.errors import UsageError
+from .runs import Run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -554,7 +555,7 @@ def sweep(scenario: str | Scenario, params: Mapping[str, Any] | Sequence[Mapping
     on the executor or on the order in which runs finish.
 
     Every plan is validated before anything runs: an undeclared parameter or
-    a value the format refuses raises :class:`~simkit.errors.ScenarioError`.
+    a value the format refuses raises :class:`~simkit.values.errors.ScenarioError`.
     """
     return _sweep(scenario, params, seeds, executor, progress, chunksize, [None], None, codes)
 

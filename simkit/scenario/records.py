@@ -1,6 +1,6 @@
 """Types of the scenario format that hold other values, and ``parameters``.
 
-Built on the types of single values (:mod:`simkit.format.scalars`):
+Built on the types of single values (:mod:`simkit.scenario.scalars`):
 :class:`Maybe`, :class:`ListOf`, :class:`MaskWeights`, :class:`Record` (a
 mapping with known keys, each a :class:`Field`), :class:`Ref` (a named record
 used before it is complete, looked up in ``_NAMED``), :class:`Choice`,
@@ -11,15 +11,15 @@ scalar may also be a ``{param: NAME}`` reference (:func:`_schema_of`).
 
 Examples
 --------
->>> from simkit.format.scalars import _Context
->>> from simkit.yamltree import _compose
+>>> from simkit.scenario.scalars import _Context
+>>> from simkit.scenario.yamltree import _compose
 >>> pool = Record("pool", {"id": Field(Text(), required=True),
 ...                        "cidrs": Field(ListOf(CidrText()))}, label="id")
 >>> tree = _compose("id: hz\\ncidr: [10.0.0.0/8]\\n")
 >>> pool.check(tree, _At("", "", tree.line, _Context()))
 Traceback (most recent call last):
 ...
-simkit.yamltree._Invalid: unknown key 'cidr' in pool 'hz' (did you mean 'cidrs'?); ...
+simkit.scenario.yamltree._Invalid: unknown key 'cidr' in pool 'hz' (did you mean 'cidrs'?); ...
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..yamltree import _Invalid, _YList, _YMap
 from .scalars import (
     AccountRef,
     CidrText,
@@ -47,6 +46,7 @@ from .scalars import (
     _Type,
     _words,
 )
+from .yamltree import _Invalid, _YList, _YMap
 
 _MASK_KEY_RE = re.compile(r"^(?:3[0-2]|[12]?[0-9])$")
 
@@ -265,7 +265,7 @@ class Record(_Type):
         return out
 
 
-#: Records a :class:`Ref` can name, by name (filled in by :mod:`simkit.format.tables`).
+#: Records a :class:`Ref` can name, by name (filled in by :mod:`simkit.scenario.tables`).
 _NAMED: dict[str, Record] = {}
 
 

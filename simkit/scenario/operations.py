@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .addresses import Cidr, parse_cidr
-
-if TYPE_CHECKING:
-    from .engine import Simulation
+from ..model.discovery import resource_cidrs
+from ..values.addresses import Cidr, parse_cidr
 
 __all__ = ["OPS", "Result"]
 
@@ -43,13 +41,13 @@ def _rules(args: Mapping[str, Any]) -> dict[str, Any]:
     return {k: rules[k] for k in ("min_mask", "max_mask", "default_mask") if k in rules}
 
 
-def _op_create_ipam(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_create_ipam(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     ipam = sim.model.create_ipam(actor, a["ipam"], region or a.get("region"),
                                  a.get("operating_regions", ()), a.get("scopes", ()))
     return Result(resource=ipam.id)
 
 
-def _op_create_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_create_ipam_pool(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     pool = sim.model.create_pool(
         actor, a["ipam"], a["pool"], source=a.get("source"), scope=a.get("scope"),
         region=a.get("region", region), auto_import=a.get("auto_import", False),
@@ -59,7 +57,7 @@ def _op_create_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | Non
     return Result(pool=pool.id, resource=pool.id)
 
 
-def _op_update_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_update_ipam_pool(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     kwargs: dict[str, Any] = _rules(a)
     for key in ("name", "description", "auto_import"):
         if key in a:
@@ -68,30 +66,30 @@ def _op_update_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | Non
     return Result(pool=a["pool"], resource=a["pool"])
 
 
-def _op_delete_ipam_pool(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_delete_ipam_pool(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     sim.model.delete_pool(actor, a["pool"])
     return Result(pool=a["pool"], resource=a["pool"])
 
 
-def _op_add_ipam_pool_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_add_ipam_pool_cidr(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     cidr = sim.model.add_pool_cidr(actor, a["pool"], cidr=a.get("cidr"), mask=a.get("mask"))
     return Result(pool=a["pool"], cidr=cidr)
 
 
-def _op_delete_ipam_pool_cidr(sim: Simulation, actor: str, a: dict,
+def _op_delete_ipam_pool_cidr(sim: Any, actor: str, a: dict,
                               region: str | None) -> Result:
     sim.model.delete_pool_cidr(actor, a["pool"], a["cidr"])
     return Result(pool=a["pool"], cidr=parse_cidr(a["cidr"]))
 
 
-def _op_create_vpc(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_create_vpc(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     pool = a.get("pool")
     vpc = sim.model.create_vpc(actor, a["vpc"], sim._region(pool, region, actor), pool=pool,
                                mask=a.get("mask"), cidr=a.get("cidr"))
     return Result(pool=pool, resource=vpc.id, cidr=vpc.cidr)
 
 
-def _op_associate_vpc_cidr_block(sim: Simulation, actor: str, a: dict,
+def _op_associate_vpc_cidr_block(sim: Any, actor: str, a: dict,
                                  region: str | None) -> Result:
     pool = a.get("pool")
     alloc = sim.model.associate_vpc_cidr_block(actor, a["vpc"], sim._region(pool, region, actor),
@@ -100,25 +98,25 @@ def _op_associate_vpc_cidr_block(sim: Simulation, actor: str, a: dict,
     return Result(pool=pool, resource=a["vpc"], cidr=alloc.cidr)
 
 
-def _op_delete_vpc(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_delete_vpc(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     sim.model.delete_vpc(actor, a["vpc"])
     return Result(resource=a["vpc"])
 
 
-def _op_create_ipam_pool_allocation(sim: Simulation, actor: str, a: dict,
+def _op_create_ipam_pool_allocation(sim: Any, actor: str, a: dict,
                                     region: str | None) -> Result:
     alloc = sim.model.create_allocation(actor, a["pool"], mask=a.get("mask"),
                                         cidr=a.get("cidr"), name=a.get("allocation"))
     return Result(pool=alloc.pool, resource=alloc.id, cidr=alloc.cidr)
 
 
-def _op_delete_ipam_pool_allocation(sim: Simulation, actor: str, a: dict,
+def _op_delete_ipam_pool_allocation(sim: Any, actor: str, a: dict,
                                     region: str | None) -> Result:
     alloc = sim.model.delete_allocation(actor, str(a["allocation"]))
     return Result(pool=alloc.pool, resource=alloc.id, cidr=alloc.cidr)
 
 
-def _op_next_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_next_cidr(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     cidr = sim.model.next_available_cidr(actor, a["pool"], a["mask"])
     if cidr is None:
         p = sim.model.pools[a["pool"]]
@@ -126,77 +124,75 @@ def _op_next_cidr(sim: Simulation, actor: str, a: dict, region: str | None) -> R
     return Result(pool=a["pool"], cidr=cidr)
 
 
-def _op_list_ipam_pools(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_list_ipam_pools(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     return Result(items=tuple(p.id for p in sim.model.list_pools(actor)))
 
 
-def _op_list_ipam_pool_cidrs(sim: Simulation, actor: str, a: dict,
+def _op_list_ipam_pool_cidrs(sim: Any, actor: str, a: dict,
                              region: str | None) -> Result:
     cidrs = sim.model.list_pool_cidrs(actor, a["pool"])
     return Result(pool=a["pool"], items=tuple(str(c) for c in cidrs))
 
 
-def _op_list_ipam_pool_allocations(sim: Simulation, actor: str, a: dict,
+def _op_list_ipam_pool_allocations(sim: Any, actor: str, a: dict,
                                    region: str | None) -> Result:
     allocs = sim.model.list_pool_allocations(actor, a["pool"])
     return Result(pool=a["pool"], items=tuple(str(x.cidr) for x in allocs))
 
 
-def _op_list_ipam_resource_cidrs(sim: Simulation, actor: str, a: dict,
+def _op_list_ipam_resource_cidrs(sim: Any, actor: str, a: dict,
                                  region: str | None) -> Result:
-    from .reports import resource_cidrs
-
     sim.model.checked_pool(actor, a["pool"], "list_ipam_resource_cidrs")
-    rows = resource_cidrs(sim, pool=a["pool"])
+    rows = resource_cidrs(sim.model, sim.org, pool=a["pool"])
     return Result(pool=a["pool"], items=tuple(r["cidr"] for r in rows))
 
 
-def _op_create_resource_share(sim: Simulation, actor: str, a: dict,
+def _op_create_resource_share(sim: Any, actor: str, a: dict,
                               region: str | None) -> Result:
     sim.shares.create(actor, a["share"], a.get("resources", ()), a.get("principals", ()),
                       allow_external=a.get("allow_external", False))
     return Result(resource=a["share"])
 
 
-def _op_associate_resource_share(sim: Simulation, actor: str, a: dict,
+def _op_associate_resource_share(sim: Any, actor: str, a: dict,
                                  region: str | None) -> Result:
     sim.shares.associate(actor, a["share"], a.get("resources", ()), a.get("principals", ()))
     return Result(resource=a["share"])
 
 
-def _op_disassociate_resource_share(sim: Simulation, actor: str, a: dict,
+def _op_disassociate_resource_share(sim: Any, actor: str, a: dict,
                                     region: str | None) -> Result:
     sim.shares.disassociate(actor, a["share"], a.get("resources", ()), a.get("principals", ()))
     return Result(resource=a["share"])
 
 
-def _op_delete_resource_share(sim: Simulation, actor: str, a: dict,
+def _op_delete_resource_share(sim: Any, actor: str, a: dict,
                               region: str | None) -> Result:
     sim.shares.delete(actor, a["share"])
     return Result(resource=a["share"])
 
 
-def _op_accept(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_accept(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     sim.shares.accept(actor, a["share"])
     return Result(resource=a["share"])
 
 
-def _op_reject(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_reject(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     sim.shares.reject(actor, a["share"])
     return Result(resource=a["share"])
 
 
-def _op_move_account(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_move_account(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     sim.org.move_account(actor, a["account"], a["folder"])
     return Result(resource=a["account"])
 
 
-def _op_remove_account(sim: Simulation, actor: str, a: dict, region: str | None) -> Result:
+def _op_remove_account(sim: Any, actor: str, a: dict, region: str | None) -> Result:
     sim.org.remove_account(actor, a["account"])
     return Result(resource=a["account"])
 
 
-OPS: dict[str, Callable[[Simulation, str, dict, str | None], Result]] = {
+OPS: dict[str, Callable[[Any, str, dict, str | None], Result]] = {
     "create_ipam": _op_create_ipam,
     "create_ipam_pool": _op_create_ipam_pool,
     "update_ipam_pool": _op_update_ipam_pool,

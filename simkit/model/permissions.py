@@ -14,8 +14,8 @@ grant gets ``Forbidden``.
 Examples
 --------
 >>> from types import SimpleNamespace
->>> from simkit.org import Organisation
->>> from simkit.sharing import Shares
+>>> from simkit.model.org import Organisation
+>>> from simkit.model.sharing import Shares
 >>> org = Organisation("mgmt")
 >>> org.add_account("dev")
 >>> org.add_account("other")
@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import DomainError, UsageError
+from ..values.errors import DomainError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -205,8 +205,8 @@ class SharingAccess:
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> from simkit.org import Organisation
-    >>> from simkit.sharing import Shares
+    >>> from simkit.model.org import Organisation
+    >>> from simkit.model.sharing import Shares
     >>> org = Organisation("mgmt")
     >>> org.add_account("dev")
     >>> access = SharingAccess(org, Shares(org, {"corp": "mgmt"}.get))
@@ -216,7 +216,7 @@ class SharingAccess:
     >>> access.check("dev", pool, "create_vpc")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    simkit.errors.DomainError: ResourceNotFound.IpamPool: dev cannot create_vpc on pool corp: ...
+    simkit.DomainError: ResourceNotFound.IpamPool: dev cannot create_vpc on pool corp: ...
     """
 
     def __init__(self, org: Organisation, shares: Shares) -> None:
@@ -272,8 +272,8 @@ def audit(org: Organisation, shares: Shares, pools: Iterable[Any], accounts: Ite
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> from simkit.org import Organisation
-    >>> from simkit.sharing import Shares
+    >>> from simkit.model.org import Organisation
+    >>> from simkit.model.sharing import Shares
     >>> org = Organisation("mgmt")
     >>> org.add_account("dev")
     >>> shares = Shares(org, {"corp": "mgmt"}.get)

@@ -15,7 +15,7 @@ True
 >>> Cidr.parse("10.0.0.1/24")
 Traceback (most recent call last):
 ...
-simkit.errors.DomainError: InvalidParameter: '10.0.0.1/24' is not a valid CIDR: host bits...
+simkit.DomainError: InvalidParameter: '10.0.0.1/24' is not a valid CIDR: host bits...
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def check_mask(mask: object, version: int = 4) -> int:
     >>> check_mask(33)
     Traceback (most recent call last):
     ...
-    simkit.errors.DomainError: IllegalParam.CidrMask: the mask 33 is outside 0..32 for IPv4
+    simkit.DomainError: IllegalParam.CidrMask: the mask 33 is outside 0..32 for IPv4
     """
     width = WIDTH[version]
     if isinstance(mask, bool) or not isinstance(mask, int):

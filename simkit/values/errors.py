@@ -46,7 +46,7 @@ class UsageError(SimkitError, ValueError):
 
 
 class StateFileError(UsageError):
-    """A saved simulation state cannot be written, or read back (see :mod:`simkit.persist`).
+    """A saved simulation state cannot be written, or read back (see :mod:`simkit.engine.persist`).
 
     Attributes
     ----------
@@ -221,3 +221,9 @@ class DomainError(SimkitError):
                 message = entry.template
         self.message = message
         super().__init__(f"{code}: {message}")
+
+
+# The exceptions are public as ``simkit.DomainError`` etc.: say so in tracebacks and pickles.
+for _cls in (SimkitError, UsageError, StateFileError, ScenarioError, DomainError):
+    _cls.__module__ = "simkit"
+del _cls

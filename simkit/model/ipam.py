@@ -31,21 +31,22 @@ Examples
 >>> model.create_vpc("netadmin", "vpc-2", "cn-shanghai", pool="hz")
 Traceback (most recent call last):
 ...
-simkit.errors.DomainError: OperationDenied.RequestRegionInvalid: the request region cn-shanghai ...
+simkit.DomainError: OperationDenied.RequestRegionInvalid: the request region cn-shanghai ...
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from typing import Any, Protocol
 
-from .addresses import WIDTH, Cidr, check_mask, parse_cidr
-from .allocator import STRATEGIES, AddressSpace
-from .errors import DomainError, UsageError
-from .quotas import Quotas
-from .vpcs import Vpc, VpcRequests
+from ..values.addresses import WIDTH, Cidr, check_mask, parse_cidr
+from ..values.allocator import STRATEGIES, AddressSpace
+from ..values.errors import DomainError, UsageError
+from ..values.quotas import Quotas
+from .objects import ALLOCATION_TYPES, Allocation, Ipam, Pool, Scope, Vpc
+from .vpcs import VpcRequests
 
 __all__ = [
     "ACTIONS",
@@ -79,75 +80,7 @@ ACTIONS: tuple[str, ...] = (
     "create_ipam_pool",
 )
 
-#: The allocation types of a pool (DOMAIN.md 2).
-ALLOCATION_TYPES = ("VPC", "Custom", "IpamPool")
-
 _UNCHANGED: Any = ...
-
-
-# -- records ---------------------------------------------------------------------------
-@dataclass
-class Ipam:
-    """An IP address manager: one per account per region (by default)."""
-
-    id: str
-    owner: str
-    region: str
-    operating_regions: tuple[str, ...]
-    scopes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Scope:
-    """A separate address space of an IPAM; ``kind`` is "private" or "public"."""
-
-    id: str
-    ipam: str
-    kind: str
-    version: int
-    default: bool
-
-
-@dataclass
-class Pool:
-    """An address pool; ``source`` names its parent pool (None for a top-level pool)."""
-
-    id: str
-    ipam: str
-    scope: str
-    owner: str
-    source: str | None
-    region: str | None
-    version: int
-    depth: int
-    min_mask: int
-    max_mask: int
-    default_mask: int | None
-    auto_import: bool
-    strategy: str
-    name: str | None
-    description: str | None
-    space: AddressSpace
-    children: list[str] = field(default_factory=list)
-    created_at: object = 0
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """A block handed out by a pool; ``type`` is "VPC", "Custom" or "IpamPool".
-
-    ``resource`` is the VPC id (VPC), the allocation's name (Custom) or the
-    child pool's id (IpamPool).
-    """
-
-    id: str
-    pool: str
-    cidr: Cidr
-    type: str
-    resource: str
-    created_by: str
-    created_at: object
-    region: str | None
 
 
 # -- access policy ---------------------------------------------------------------------
@@ -219,7 +152,7 @@ class IpamModel(VpcRequests):
     >>> model.create_allocation("netadmin", "corp", mask=16)
     Traceback (most recent call last):
     ...
-    simkit.errors.DomainError: OperationDenied.MaskOfCidrIsNotAllowed: the mask /16 is outside ...
+    simkit.DomainError: OperationDenied.MaskOfCidrIsNotAllowed: the mask /16 is outside ...
     """
 
     def __init__(self, quotas: Quotas | None = None, *, rng: random.Random | None = None,
@@ -318,7 +251,7 @@ class IpamModel(VpcRequests):
         ...                   masks=[17, 17, 17])
         Traceback (most recent call last):
         ...
-        simkit.errors.DomainError: OperationDenied.AvailableCidrInsufficient: pool corp has no ...
+        simkit.DomainError: OperationDenied.AvailableCidrInsufficient: pool corp has no ...
         >>> sorted(model.pools), model.list_pool_allocations("netadmin", "corp")
         (['corp'], [])
         """

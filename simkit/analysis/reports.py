@@ -33,17 +33,17 @@ unmanaged_in_pool v2 p 10.0.0.0/25
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .addresses import Cidr
+from ..model import discovery
+from ..model.discovery import collector_paused, overlapping_pairs
+from ..values.addresses import Cidr
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .engine import Simulation
+    from ..engine.simulation import Simulation
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -61,7 +61,6 @@ __all__ = [
     "conflicts",
     "folder_utilisation",
     "frames",
-    "overlapping_pairs",
     "permission_audit",
     "pool_views",
     "resource_cidrs",
@@ -325,14 +324,14 @@ def pool_views(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFra
 def permission_audit(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFrame:
     """Every permission decision for every account and pool now (one row per action).
 
-    The columns are :data:`simkit.permissions.AUDIT_FIELDS`, then
+    The columns are :data:`simkit.model.permissions.AUDIT_FIELDS`, then
     ``pool_owner`` and ``access``: ``owner`` (the pool's owner), ``full``
     (granted to a principal), ``limited`` (granted to a principal with a
     condition: its own allocations, or name and description only),
     ``forbidden`` or ``not_visible``.  ``accounts`` defaults to the members,
     then the external accounts.
     """
-    from .permissions import audit, row_of
+    from ..model.permissions import audit, row_of
 
     if accounts is None:
         accounts = [*sim.org.members(), *sim.org.externals()]
@@ -355,137 +354,19 @@ def permission_audit(sim: Simulation, accounts: list[str] | None = None) -> pd.D
 
 
 # -- resource CIDRs ------------------------------------------------------------------------
-def _resources(sim: Simulation) -> list[dict[str, Any]]:
-    """Every VPC CIDR (primary, then secondary) in each scope that holds it."""
-    model = sim.model
-    discovering: dict[tuple[str, str], list[str]] = {}
-    rows = []
-    for vpc in model.vpcs.values():
-        if vpc.pool is not None and not vpc.secondary:     # the common case: one pool CIDR
-            cidrs = [(vpc.cidr, model.allocations[vpc.allocations[0]])]
-        else:
-            unmanaged = model.unmanaged_cidrs(vpc)
-            linked = {model.allocations[a].cidr: model.allocations[a] for a in vpc.allocations}
-            cidrs = []
-            for cidr in [vpc.cidr, *vpc.secondary]:
-                if cidr in unmanaged:
-                    unmanaged.remove(cidr)
-                    cidrs.append((cidr, None))
-                else:
-                    cidrs.append((cidr, linked[cidr]))
-        for cidr, alloc in cidrs:
-            if alloc is not None:
-                pool = model.pools[alloc.pool]
-                scopes = [pool.scope]
-                ok = pool.min_mask <= cidr.prefixlen <= pool.max_mask
-                status, compliance, pool_id = "Managed", ("Compliant" if ok
-                                                          else "Noncompliant"), pool.id
-            else:
-                key = (vpc.owner, vpc.region)
-                if key not in discovering:
-                    discovering[key] = [
-                        s for ipam in model.ipams.values() if sim.discovers(ipam, vpc)
-                        for s in ipam.scopes
-                        if model.scopes[s].default and model.scopes[s].kind == "private"]
-                scopes = discovering[key]
-                status, compliance, pool_id = "Unmanaged", "Unmanaged", None
-            for scope in scopes:
-                rows.append({"resource": vpc.id, "resource_type": "VPC", "owner": vpc.owner,
-                             "region": vpc.region, "scope": scope, "cidr": cidr,
-                             "pool": pool_id, "management_status": status,
-                             "compliance_status": compliance})
-    return rows
 
 
-def overlapping_pairs(items: list[tuple[Any, Cidr, Any]],
-                      across: Callable[[Any], Any] | None = None) -> list[tuple[Any, Any]]:
-    """Pairs of overlapping items, by one sweep over blocks sorted by their start.
 
-    ``items`` are ``(group, cidr, payload)`` triples; only items of one
-    group (and one IP version) are compared.  With ``across``, a function
-    of the payload, only pairs whose two values of it differ are given (a
-    sweep per value keeps the others apart, so unwanted pairs are never
-    formed).  Each pair ``(earlier, later)`` is given once, the earlier item
-    starting first (or, at the same start, being the larger block).
 
-    Two CIDRs overlap exactly when one contains the other, so the blocks
-    still open at a start form a stack, each containing the next, and all of
-    them contain the new block.  The cost is ``O(n log n)`` plus the pairs.
 
-    Examples
-    --------
-    >>> from simkit.addresses import parse_cidr
-    >>> items = [("s", parse_cidr(c), name) for c, name in
-    ...          [("10.0.0.0/24", "b"), ("10.0.0.0/16", "a"), ("10.1.0.0/16", "c")]]
-    >>> [(x[2], y[2]) for x, y in overlapping_pairs(items)]
-    [('a', 'b')]
-    >>> [(x[2], y[2]) for x, y in overlapping_pairs(items, across=lambda n: n == "b")]
-    [('a', 'b')]
-    >>> overlapping_pairs(items, across=lambda n: n in "ab")
-    []
-    """
-    buckets: dict[tuple[str, int], list[int]] = {}
-    for i, (group, cidr, _) in enumerate(items):
-        buckets.setdefault((str(group), cidr.version), []).append(i)
-    # integer sort keys and index stacks: no container per item, little work for the GC
-    keys = [(cidr.value << 8) | cidr.prefixlen for _, cidr, _ in items]
-    lasts = [cidr.last for _, cidr, _ in items]
-    values = None if across is None else [across(payload) for _, _, payload in items]
-    rank = [0] * len(items)
-    pairs: list[tuple[Any, Any]] = []
-    for bucket in sorted(buckets):
-        order = sorted(buckets[bucket], key=keys.__getitem__)
-        for position, i in enumerate(order):
-            rank[i] = position
-        stacks: dict[Any, list[int]] = {}
-        for i in order:
-            start = items[i][1].value
-            mine = None if values is None else values[i]
-            found: list[int] = []
-            for value, stack in stacks.items():
-                while stack and lasts[stack[-1]] < start:
-                    stack.pop()
-                if stack and (values is None or value != mine):
-                    found.extend(stack)
-            if found:
-                if len(stacks) > 1:
-                    found.sort(key=rank.__getitem__)
-                item = items[i]
-                pairs.extend((items[j], item) for j in found)
-            stacks.setdefault(mine, []).append(i)
-    return pairs
+
+
 
 
 def resource_cidrs(sim: Simulation, pool: str | None = None) -> list[dict[str, Any]]:
-    """Resource CIDRs as ListIpamResourceCidrs reports them, as records.
-
-    With ``pool``: the resources of that pool's scope that lie inside its
-    provisioned CIDRs.  ``overlap_status`` is ``Overlapping`` when another
-    resource's CIDR of the same scope overlaps, and ``overlapping`` lists
-    those resources.
-    """
-    rows = _resources(sim)
-    overlaps: dict[int, set[str]] = {}
-    with _collector_paused():
-        pairs = overlapping_pairs([(r["scope"], r["cidr"], i) for i, r in enumerate(rows)])
-    for (_, _, a), (_, _, b) in pairs:
-        if rows[a]["resource"] != rows[b]["resource"]:
-            overlaps.setdefault(a, set()).add(rows[b]["resource"])
-            overlaps.setdefault(b, set()).add(rows[a]["resource"])
-    space = None
-    if pool is not None:
-        p = sim.model.pools[pool]
-        space = (p.scope, p.space.provisioned())
-    out = []
-    for i, r in enumerate(rows):
-        if space is not None and (r["scope"] != space[0]
-                                  or not any(r["cidr"] in c for c in space[1])):
-            continue
-        others = sorted(overlaps.get(i, ()))
-        out.append({**r, "cidr": str(r["cidr"]),
-                    "overlap_status": "Overlapping" if others else "Nonoverlapping",
-                    "overlapping": ", ".join(others)})
-    return out
+    """The resource CIDRs of a simulation as records: see
+    :func:`simkit.model.discovery.resource_cidrs`."""
+    return discovery.resource_cidrs(sim.model, sim.org, pool)
 
 
 def resource_cidrs_frame(sim: Simulation, pool: str | None = None) -> pd.DataFrame:
@@ -519,22 +400,7 @@ class _Text(dict):
         return text
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (restored on exit).
 
-    The sweeps make no reference cycles, and every temporary they make is
-    freed by reference counting; but with a large model alive, the
-    collector's full passes over it, triggered by those temporaries, would
-    cost more than the sweeps themselves.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def conflicts(sim: Simulation) -> pd.DataFrame:
@@ -560,7 +426,7 @@ def conflicts(sim: Simulation) -> pd.DataFrame:
 
     ``detail`` says the same in words.
     """
-    with _collector_paused():
+    with collector_paused():
         columns = _conflict_columns(sim)
     import pandas as pd
 
@@ -585,7 +451,7 @@ def _conflict_columns(sim: Simulation) -> dict[str, list[str]]:
         add_overlap(text[overlap])
         add_detail(detail)
 
-    resources = _resources(sim)
+    resources = discovery.resources(sim.model, sim.org)
     seen: set[tuple[str, str, Cidr, Cidr]] = set()   # resource pairs already reported
     for (scope, ca, a), (_, cb, b) in overlapping_pairs(
             [(r["scope"], r["cidr"], r) for r in resources]):

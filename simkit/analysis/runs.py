@@ -1,0 +1,80 @@
+"""A whole run of a scenario, and the frames a run answers with.
+
+:func:`run` loads (or takes) a scenario, builds its initial state, applies
+every step and the generated demand, and returns a :class:`Run`: the
+scenario as run, the final :class:`~simkit.engine.simulation.Simulation`,
+and the frames of the public contract (``events``, ``utilisation()``,
+``conflicts()``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.events import Event
+from ..engine.simulation import Simulation, check_seed
+from ..scenario.loader import Scenario, load
+from .reports import conflicts, utilisation
+
+__all__ = ["Run", "run"]
+
+
+@dataclass
+class Run:
+    """The outcome of running a scenario."""
+
+    scenario: Any
+    simulation: Simulation
+
+    @property
+    def log(self) -> list[Event]:
+        return self.simulation.log
+
+    @property
+    def failures(self) -> list[Event]:
+        """The step events whose expectation did not hold."""
+        return [e for e in self.simulation.log if e.met is False]
+
+    @property
+    def ok(self) -> bool:
+        """True when every expectation held."""
+        return not self.failures
+
+    @property
+    def events(self) -> Any:
+        return self.simulation.events
+
+    def utilisation(self) -> Any:
+        """One row per pool: provisioned, allocated and free IPs, utilisation..."""
+        return utilisation(self.simulation)
+
+    def conflicts(self) -> Any:
+        """One row per conflict (overlapping CIDRs, reserved ranges...)."""
+        return conflicts(self.simulation)
+
+
+def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None,
+        seed: int | None = None, parameters: Mapping[str, Any] | None = None) -> Run:
+    """Run a scenario (a path or a loaded :class:`~simkit.scenario.Scenario`).
+
+    ``progress(done, total)`` is called after each step when given.  ``seed``
+    replaces the scenario's seed and ``parameters`` sets some of its parameters,
+    without editing the file; ``Run.scenario`` is the scenario as run.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario, parameters=parameters)
+    elif parameters:
+        scenario = scenario.with_parameters(parameters)
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=check_seed(seed))
+    sim = Simulation.from_scenario(scenario)
+    total = len(scenario.steps)
+    for done, step in enumerate(scenario.steps, 1):
+        sim.apply(step)
+        if progress is not None:
+            progress(done, total)
+    sim.finish()
+    return Run(scenario, sim)
