@@ -52,8 +52,9 @@ SHARE_IDS = ["rs1", "rs2", "rs3"]
 ALLOCATION_NAMES = [None, None, "res-a", "res-b"]
 #: Share targets, the valid ones three times over the two that do not exist.
 PRINCIPALS = ["rd", "folder:Business", "folder:Business/Retail", "folder:Root", NET, OPS,
-              SHOP, DEV, PARTNER, GUEST, f"account:{PARTNER}"] * 3 + ["folder:Nope", "nobody"]
-FOLDERS = ["Root", "Business", "Business/Retail", "Retail", "Nope"]
+              SHOP, DEV, PARTNER, GUEST, f"account:{PARTNER}"] * 3
+# undeclared accounts and folders are usage errors of sim.do (tests/test_operations.py)
+FOLDERS = ["Root", "Business", "Business/Retail", "Retail"]
 EXTRA_CIDRS = ["10.0.0.0/26", "10.0.1.0/24", "10.0.2.0/25", "10.0.3.192/26", "10.0.0.1/26",
                "192.0.2.0/24"]
 DURATIONS = [timedelta(minutes=30), timedelta(hours=6), timedelta(days=1), timedelta(days=3),

@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from simkit.cli import main
-from simkit.scenario import MAX_NODES, OPS, loads
+from simkit.scenario import MAX_NODES, OPERATIONS, loads
 from simkit.values.errors import ScenarioError
 
 ROOT = Path(__file__).parent.parent
@@ -162,6 +162,9 @@ ARGUMENTS = {
                                             "mgmt"]), max_size=3),
     "account": st.sampled_from(["net", "shop", "partner", "mgmt"]),
     "folder": st.sampled_from(["Business", "Root"]),
+    "operating_regions": st.lists(st.sampled_from(["r1", "r2", "r3"]), max_size=2),
+    "scopes": st.lists(st.sampled_from(["lab", "lab2"]), max_size=2),
+    "strategy": st.sampled_from(["first", "best", "last", "random"]),
 }
 
 
@@ -174,8 +177,8 @@ def op_scenarios(draw) -> str:
         if draw(st.integers(0, 5)) == 0:
             steps.append({"advance": draw(st.sampled_from(["30m", "1d", "8d"]))})
             continue
-        op = draw(st.sampled_from(sorted(OPS)))
-        spec = OPS[op]
+        op = draw(st.sampled_from(sorted(OPERATIONS)))
+        spec = OPERATIONS[op]
         step = {"op": op, "as": draw(st.sampled_from(["net", "shop", "partner", "mgmt"]))}
         for name, field in spec.args.items():
             if field.required or draw(st.booleans()):

@@ -6,11 +6,12 @@ import copy
 
 import networkx as nx
 import pytest
+from conftest import org_from_spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simkit.model.org import Organisation, Principal
-from simkit.values.errors import DomainError, UsageError
+from simkit.values.errors import DomainError, ScenarioError, UsageError
 from simkit.values.quotas import Quotas
 
 #: The ``org:`` section of the SCENARIO.md example.
@@ -29,7 +30,7 @@ EXAMPLE = {
 
 @pytest.fixture
 def org() -> Organisation:
-    return Organisation.from_spec(EXAMPLE)
+    return org_from_spec(EXAMPLE)
 
 
 def code_of(call, *args) -> str:
@@ -94,12 +95,12 @@ def test_order_of_declaration_does_not_change_the_result():
         ],
         "accounts": ["sandbox"],
     }
-    a, b = Organisation.from_spec(EXAMPLE), Organisation.from_spec(shuffled)
+    a, b = org_from_spec(EXAMPLE), org_from_spec(shuffled)
     assert a.fingerprint() == b.fingerprint()
     assert (a.members(), a.folders()) == (b.members(), b.folders())
 
 
-# -- refusals of from_spec ----------------------------------------------------------------
+# -- refusals of an org: section ----------------------------------------------------------------
 
 
 def with_(**changes) -> dict:
@@ -110,51 +111,62 @@ def with_(**changes) -> dict:
 
 @pytest.mark.parametrize(("spec", "match"), [
     pytest.param(with_(accounts=["sandbox", "netadmin"]),
-                 r"account 'netadmin' is declared twice \(in Root and in folder Network\)",
+                 r"^<string>:11: account 'netadmin' is declared twice in org \(first at line 7\)",
                  id="account-in-two-places"),
     pytest.param(with_(accounts=["mgmt"]),
-                 r"'mgmt' is declared twice \(as the management account and in Root\)",
+                 r"^<string>:6: account 'mgmt' is declared twice in org \(first at line 4\)",
                  id="management-account-again"),
     pytest.param(with_(external_accounts=["partner", "retail-dev"]),
-                 r"'retail-dev' is declared twice \(in folder Business/Retail and as an external",
+                 r"^<string>:19: account 'retail-dev' is declared twice in org "
+                 r"\(first at line 16\)",
                  id="member-also-external"),
     pytest.param(with_(external_accounts=["partner", "partner"]),
-                 r"'partner' is declared twice.*remove one of the entries",
+                 r"account 'partner' is declared twice in org \(first at line 18\)",
                  id="external-twice"),
     pytest.param(with_(folders=[{"name": "A"}, {"name": "A"}]),
-                 r"folder path 'A' is declared twice.*rename one", id="folder-twice"),
+                 r"^<string>:9: folder 'A' is declared twice \(first at line 8\)",
+                 id="folder-twice"),
     pytest.param(with_(folders=[{"name": "B", "folders": [{"name": "X"}, {"name": "X"}]}]),
-                 r"folder path 'B/X' is declared twice", id="sub-folder-twice"),
+                 r"folder 'B/X' is declared twice", id="sub-folder-twice"),
     pytest.param(with_(folders=[{"name": "Root"}]),
-                 r"top-level folder is named 'Root'.*rename", id="folder-named-root"),
+                 r"'Root' cannot be a folder name: Root names the root folder",
+                 id="folder-named-root"),
     pytest.param(with_(folders=nested(6)),
-                 r"folder 'L/L/L/L/L/L' is 6 levels below Root.*folder_depth = 5.*"
+                 r"folder L/L/L/L/L/L would have 6 folder levels below Root.*folder_depth = 5.*"
                  r"quotas: \{folder_depth: N\}", id="too-deep"),
     pytest.param(with_(folders=[{"name": f"f{i}"} for i in range(101)]),
-                 r"101 folders \(Root not counted\).*rd_folders = 100.*quotas: \{rd_folders: N\}",
+                 r"101 folders.*rd_folders = 100.*quotas: \{rd_folders: N\}",
                  id="too-many-folders"),
     pytest.param(with_(folders=nested(5) + [{"name": f"f{i}"} for i in range(96)]),
                  r"101 folders", id="too-many-folders-nested"),
     pytest.param(with_(accounts=[f"a{i}" for i in range(17)]),   # + mgmt + 3 in folders
-                 r"21 member accounts \(the management account included\).*rd_members = 20"
-                 r".*external_accounts", id="too-many-members"),
+                 r"the management account counts as one\) would have 21 member accounts"
+                 r".*rd_members = 20",
+                 id="too-many-members"),
     pytest.param(with_(folders=[{"name": "A/B"}]),
-                 r"invalid name 'A/B'.*without '/' or ':'", id="name-with-slash"),
+                 r"'A/B' cannot be a folder name: '/' separates folder paths",
+                 id="name-with-slash"),
     pytest.param(with_(folders=[{"name": "Business", "folders": [{"name": "a:b"}]}]),
-                 r"folder under Business has the invalid name 'a:b'", id="name-with-colon"),
-    pytest.param(with_(folders=[{"name": ""}]), r"invalid name ''", id="empty-name"),
-    pytest.param(with_(folders=[{"accounts": ["x"]}]), r"invalid name None", id="no-name"),
-    pytest.param(with_(owner="x"), r"org has the unknown key\(s\) owner", id="unknown-key"),
+                 r"folder path 'Business/a:b' has the invalid folder name 'a:b'",
+                 id="name-with-colon"),
+    pytest.param(with_(folders=[{"name": ""}]), r"folder '': name must not be empty",
+                 id="empty-name"),
+    pytest.param(with_(folders=[{"accounts": ["x"]}]), r"folder 1: missing required key 'name'",
+                 id="no-name"),
+    pytest.param(with_(owner="x"), r"unknown key 'owner' in org", id="unknown-key"),
     pytest.param(with_(folders=[{"name": "A", "acounts": ["x"]}]),
-                 r"unknown key\(s\) acounts", id="unknown-folder-key"),
-    pytest.param(with_(accounts="sandbox"), r"org.accounts must be a list", id="not-a-list"),
+                 r"unknown key 'acounts' in folder 'A' \(did you mean 'accounts'\?\)",
+                 id="unknown-folder-key"),
+    pytest.param(with_(accounts="sandbox"), r"org: accounts must be a list", id="not-a-list"),
     pytest.param(with_(accounts=[1234567890123456]),
-                 r"1234567890123456 in Root is not valid.*quote numeric ids", id="numeric-id"),
-    pytest.param({"accounts": ["a"]}, r"org has no management_account", id="no-management"),
+                 r"accounts item 1 must be an account id written as a string: quote it",
+                 id="numeric-id"),
+    pytest.param({"accounts": ["a"]}, r"org: missing required key 'management_account'",
+                 id="no-management"),
 ])
 def test_from_spec_refuses(spec, match):
-    with pytest.raises(UsageError, match=match):
-        Organisation.from_spec(spec)
+    with pytest.raises(ScenarioError, match=match):
+        org_from_spec(spec)
 
 
 @pytest.mark.parametrize("spec", [
@@ -165,18 +177,18 @@ def test_from_spec_refuses(spec, match):
     pytest.param({"management_account": "mgmt"}, id="management-only"),
 ])
 def test_from_spec_accepts_the_limits(spec):
-    Organisation.from_spec(spec)
+    org_from_spec(spec)
 
 
 def test_raised_quotas_allow_larger_directories():
     spec = with_(folders=nested(7), accounts=[f"a{i}" for i in range(40)])
-    with pytest.raises(UsageError, match="folder_depth = 5"):
-        Organisation.from_spec(spec)
-    org = Organisation.from_spec(spec, Quotas({"folder_depth": 7, "rd_members": 41}))
+    with pytest.raises(ScenarioError, match="rd_members = 20"):
+        org_from_spec(spec)
+    org = org_from_spec(spec, {"folder_depth": 7, "rd_members": 41})
     assert (org.depth("L/L/L/L/L/L/L"), len(org.members())) == (7, 41)
-    with pytest.raises(UsageError, match="42 member accounts.*rd_members = 41"):
-        Organisation.from_spec(with_(folders=[], accounts=[f"a{i}" for i in range(41)]),
-                               Quotas({"rd_members": 41}))
+    with pytest.raises(ScenarioError, match="42 member accounts.*rd_members = 41"):
+        org_from_spec(with_(folders=[], accounts=[f"a{i}" for i in range(41)]),
+                  {"rd_members": 41})
 
 
 # -- adding folders and accounts ---------------------------------------------------------------

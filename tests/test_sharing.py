@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import org_from_spec
 
 from simkit.model.org import Organisation, Principal
 from simkit.model.sharing import INVITATION_VALIDITY, Invitation, ResourceShare, Shares
@@ -51,7 +52,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def org() -> Organisation:
-    return Organisation.from_spec(ORG)
+    return org_from_spec(ORG)
 
 
 @pytest.fixture
@@ -206,11 +207,17 @@ def test_only_pools_of_the_caller_can_be_shared(shares):
     assert "rs" in shares
 
 
-def test_share_ids_are_unique_even_after_deletion(shares):
-    shares.create("netadmin", "rs", ["hz"], [])
+def test_a_live_share_id_is_taken_and_a_deleted_one_is_free_again(shares):
+    shares.create("netadmin", "rs", ["hz"], ["partner"], allow_external=True)
+    shares.accept("partner", "rs")
     refused(shares, "OperationDenied.ResourceExist", shares.create, "sandbox", "rs", ["lab"], [])
     shares.delete("netadmin", "rs")
-    refused(shares, "OperationDenied.ResourceExist", shares.create, "netadmin", "rs", ["hz"], [])
+    again = shares.create("sandbox", "rs", ["lab"], ["partner"], allow_external=True)
+    assert (again.owner, again.resources, again.status) == ("sandbox", ["lab"], "Active")
+    # the deleted share's accepted invitation does not carry over to the new share
+    assert [(i.share, i.account, i.status) for i in shares.invitations()] == [
+        ("rs", "partner", "Pending")]
+    assert not shares.sees("partner", "lab") and not shares.sees("partner", "hz")
 
 
 def test_only_the_owner_manages_a_share(shares):

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.simulation import Simulation
 from ..scenario.loader import Scenario, load, loads
+from ..scenario.operations import OPERATIONS
 from ..values.allocator import STRATEGIES
 from ..values.errors import UsageError
 from .runs import Run
@@ -82,7 +83,7 @@ __all__ = [
 ]
 
 #: The operations that draw space from a pool: the requests a pool can refuse.
-SPACE_OPS = ("create_vpc", "associate_vpc_cidr_block", "create_ipam_pool_allocation")
+SPACE_OPS = tuple(name for name, op in OPERATIONS.items() if op.draws_space)
 #: The refusals that mean "no room": the first one is the pool's exhaustion.
 EXHAUSTION_CODES = ("OperationDenied.AvailableCidrInsufficient",)
 #: The figures of one pool at the end of one run (a row of :func:`summary` and :func:`sweep`).

@@ -34,7 +34,7 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..model.discovery import discovers
@@ -42,7 +42,9 @@ from ..model.ipam import IpamModel
 from ..model.org import Organisation
 from ..model.permissions import SharingAccess
 from ..model.sharing import Shares
-from ..scenario.operations import OPS, Result
+from ..scenario.operations import OPERATIONS, Operation, Result
+from ..scenario.operations import operation as find_operation
+from ..scenario.scalars import parse_duration, parse_time
 from ..scenario.specs import DemandSpec
 from ..values.addresses import Cidr, parse_cidr
 from ..values.clock import DEFAULT_START, Clock
@@ -51,13 +53,6 @@ from ..values.quotas import Quotas
 from .events import Event, events_frame
 
 __all__ = ["DEFAULT_START", "Clock", "Result", "Simulation", "check_seed"]
-
-
-#: Operations after which auto import runs: they can add an Unmanaged CIDR, free or
-#: provision space, or turn the flag on.
-_IMPORT_TRIGGERS = frozenset({
-    "create_vpc", "delete_vpc", "create_ipam_pool", "update_ipam_pool", "add_ipam_pool_cidr",
-    "delete_ipam_pool_cidr", "delete_ipam_pool_allocation"})
 
 
 @dataclass(order=True)
@@ -148,14 +143,28 @@ class Simulation:
         return events_frame(self.log)
 
     # -- clock -----------------------------------------------------------------------
-    def advance(self, duration: timedelta) -> None:
-        """Move the clock forward by ``duration``, running the demand due before then."""
+    def advance(self, duration: timedelta | str) -> None:
+        """Move the clock forward by ``duration`` (a timedelta, or a duration such as
+        ``8d``), running the demand due before then."""
+        if isinstance(duration, str):
+            duration = parse_duration(duration)
+        if not isinstance(duration, timedelta):
+            raise UsageError(f"advance takes a timedelta or a duration such as 30m, 12h or 8d, "
+                             f"not {duration!r}")
         if duration < timedelta(0):
             raise UsageError(f"the clock cannot move back (advance {duration})")
         self.at(self.clock.now + duration)
 
-    def at(self, when: datetime) -> None:
-        """Move the clock to ``when`` (never back), running the demand due before then."""
+    def at(self, when: datetime | str) -> None:
+        """Move the clock to ``when`` (a datetime, or an ISO 8601 time), never back,
+        running the demand due before then."""
+        if isinstance(when, str):
+            when = parse_time(when)
+        if not isinstance(when, datetime):
+            raise UsageError(f"at takes a datetime or an ISO 8601 time such as "
+                             f"2026-02-01T00:00:00Z, not {when!r}")
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
         if when < self.clock.now:
             raise UsageError(f"the clock cannot move back from {self.clock.now} to {when}")
         self._run_demand(until=when)
@@ -166,16 +175,24 @@ class Simulation:
         """Perform one operation as ``actor``; raise DomainError when it is refused.
 
         ``args`` are the operation's arguments as in a scenario step; ``region``
-        is the request region (for ``create_ipam_pool``: the new pool's region).
+        is the request region (for ``create_ipam`` and ``create_ipam_pool``: the
+        new object's region).  They are checked as a scenario step is, against
+        the operation's record (:data:`~simkit.scenario.operations.OPERATIONS`):
+        an unknown operation or argument, a missing or mistyped one, or an
+        account the organisation does not know is a
+        :class:`~simkit.values.errors.UsageError` before anything changes.
         """
-        handler = OPS.get(op)
-        if handler is None:
-            raise UsageError(f"unknown operation {op!r}; known: {', '.join(sorted(OPS))}")
-        region = None if op == "create_ipam_pool" else args.pop("region", None)
+        operation = find_operation(op)
+        checked, region = operation.check_call(actor, args, self.org)
+        return self._do(actor, operation, checked, region)
+
+    def _do(self, actor: str, operation: Operation, args: dict[str, Any],
+            region: str | None) -> Result:
+        """Apply an operation whose arguments are already checked."""
         self.last_imports = []
-        touched = set(self._vpc_pools(args.get("vpc"))) if op == "delete_vpc" else set()
-        result = handler(self, actor, args, region)
-        if op in _IMPORT_TRIGGERS:
+        touched = set(self._vpc_pools(args.get("vpc"))) if operation.frees == "vpc" else set()
+        result = operation.handler(self, actor, args, region)
+        if operation.discovery:
             self.last_imports = self.model.auto_import(self.discovers)
         touched.update(a.pool for a in self.last_imports)
         touched.update(p for p in (result.pool, args.get("pool")) if isinstance(p, str))
@@ -212,18 +229,6 @@ class Simulation:
             if last.get(pid) != figures:
                 last[pid] = figures
                 self._series.append((self.clock.now, self._step, pid, *figures))
-
-    def _region(self, pool: str | None, region: str | None, actor: str) -> str:
-        """The request region: given, else the pool's, else its IPAM's home region."""
-        if region is not None:
-            return region
-        p = self.model.pools.get(pool) if pool is not None else None
-        if p is not None:
-            return p.region or self.model.ipams[p.ipam].region
-        for ipam in self.model.ipams.values():
-            if ipam.owner == actor:
-                return ipam.region
-        return next(iter(self.model.ipams.values())).region if self.model.ipams else "default"
 
     # -- demand ----------------------------------------------------------------------
     def add_demand(self, spec: DemandSpec) -> None:
@@ -316,13 +321,12 @@ class Simulation:
 
     def _record_op(self, index: int | None, source: str, actor: str, op: str,
                    args: dict[str, Any], region: str | None, expect: Any) -> Event:
+        operation = OPERATIONS[op]
         pool = args.get("pool")
-        resource = _resource_of(op, args)
-        if region is not None:
-            args["region"] = region
+        resource = operation.resource_of(args)
         self._step = index
         try:
-            result = self.do(actor, op, **args)
+            result = self._do(actor, operation, args, region)
         except DomainError as err:
             self._step = None
             met, expected = _judge(expect, err, None)
@@ -384,13 +388,8 @@ class Simulation:
             scenario = scenario.with_parameters(parameters)
         seed = scenario.seed if seed is None else check_seed(seed)
         file = scenario.file
-        quotas = Quotas(scenario.quotas)
-        try:
-            org = Organisation.from_spec(scenario.raw["org"], quotas)
-        except (SimkitError, ValueError) as err:
-            raise ScenarioError(f"org: {_reason(err)}", file=file,
-                                line=scenario.org.line) from None
-        sim = cls(seed=seed, start=scenario.start, quotas=quotas, org=org)
+        org = scenario.org.copy()
+        sim = cls(seed=seed, start=scenario.start, quotas=org.quotas, org=org)
         for ipam in scenario.ipams:
             _setup(file, ipam.line, f"ipam {ipam.id}", sim.model.create_ipam, ipam.owner,
                    ipam.id, ipam.region, ipam.operating_regions, ipam.scopes)
@@ -443,29 +442,14 @@ def _setup(file: str, line: int | None, what: str, fn: Callable[..., Any], *args
 
 def _connected_scopes(scenario: Any, sim: Simulation) -> list[tuple[str, ...]]:
     """The ``connected_scopes`` groups of a scenario; each id must name a scope."""
-    groups = [tuple(group) for group in scenario.raw.get("connected_scopes") or ()]
-    for group in groups:
-        for scope in group:
+    for group in scenario.connected_scopes:
+        for scope, line in zip(group.scopes, group.lines, strict=True):
             if scope not in sim.model.scopes:
                 raise ScenarioError(
                     f"connected_scopes: {scope!r} is not a scope of any IPAM; the scopes are "
                     f"{', '.join(sim.model.scopes)} (an IPAM's default scopes are "
-                    f"IPAM-private and IPAM-public)", file=scenario.file,
-                    line=_line_mentioning(scenario.file, "connected_scopes", scope))
-    return groups
-
-
-def _line_mentioning(file: str, key: str, value: str) -> int | None:
-    """The first line at or after the top-level ``key:`` that mentions ``value``."""
-    try:
-        with open(file, encoding="utf-8-sig") as stream:
-            lines = stream.read().splitlines()
-    except (OSError, ValueError):
-        return None
-    start = next((i for i, t in enumerate(lines) if t.startswith(f"{key}:")), None)
-    if start is None:
-        return None
-    return next((i + 1 for i in range(start, len(lines)) if value in lines[i]), start + 1)
+                    f"IPAM-private and IPAM-public)", file=scenario.file, line=line)
+    return [group.scopes for group in scenario.connected_scopes]
 
 
 def check_seed(seed: Any) -> int:
@@ -480,15 +464,6 @@ def _reason(err: Exception) -> str:
 
 def _figures_text(spec: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in spec.items())
-
-
-def _resource_of(op: str, args: Mapping[str, Any]) -> str | None:
-    for key in ("vpc", "allocation", "share", "account"):
-        if key in args:
-            return str(args[key])
-    if op in ("create_ipam_pool", "update_ipam_pool", "delete_ipam_pool"):
-        return args.get("pool")
-    return None
 
 
 class _Unjudged:

@@ -3,7 +3,8 @@
 :class:`IpamModel` holds every IPAM object of a simulation and applies the
 cloud's rules (DOMAIN.md sections 2, 5 and 6) to each request.  Who may do
 what is not decided here: every pool request names its action (one of
-:data:`ACTIONS`) and asks an :class:`Access` policy first.  The default
+:data:`simkit.model.permissions.ACTIONS`, the rows of the permission matrix)
+and asks an :class:`Access` policy first.  The default
 policy, :class:`OwnerAccess`, lets only a pool's owner see it; the sharing
 layer supplies a policy that adds what resource shares grant.
 
@@ -46,10 +47,10 @@ from ..values.allocator import STRATEGIES, AddressSpace
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import Quotas
 from .objects import ALLOCATION_TYPES, Allocation, Ipam, Pool, Scope, Vpc
+from .permissions import ACTIONS
 from .vpcs import VpcRequests
 
 __all__ = [
-    "ACTIONS",
     "Access",
     "Allocation",
     "Ipam",
@@ -59,26 +60,6 @@ __all__ = [
     "Scope",
     "Vpc",
 ]
-
-#: The action of each pool request, as the access policy sees it (docs/architecture.md).
-ACTIONS: tuple[str, ...] = (
-    "create_vpc",
-    "associate_vpc_cidr_block",
-    "delete_ipam_pool",
-    "update_ipam_pool",
-    "update_ipam_pool_rules",
-    "update_ipam_pool_auto_import",
-    "list_ipam_pools",
-    "list_ipam_pool_cidrs",
-    "add_ipam_pool_cidr",
-    "delete_ipam_pool_cidr",
-    "create_ipam_pool_allocation",
-    "delete_ipam_pool_allocation",
-    "list_ipam_pool_allocations",
-    "list_ipam_resource_cidrs",
-    "get_ipam_pool_next_available_cidr",
-    "create_ipam_pool",
-)
 
 _UNCHANGED: Any = ...
 
@@ -503,6 +484,22 @@ class IpamModel(VpcRequests):
         m = check_mask(mask, p.version)
         self._check_rules(p, m)
         return p.space.preview(m, p.strategy)
+
+    def request_region(self, pool: str | None, region: str | None, actor: str) -> str:
+        """The request region: given, else the pool's, else its IPAM's home region.
+
+        For a pool that does not exist (the request will be refused with
+        ``ResourceNotFound.IpamPool``), the caller's IPAM's home region.
+        """
+        if region is not None:
+            return region
+        p = self.pools.get(pool) if pool is not None else None
+        if p is not None:
+            return p.region or self.ipams[p.ipam].region
+        for ipam in self.ipams.values():
+            if ipam.owner == actor:
+                return ipam.region
+        return next(iter(self.ipams.values())).region if self.ipams else "default"
 
     def list_pools(self, actor: str) -> list[Pool]:
         """The pools ``actor`` sees and may list, in creation order."""

@@ -17,12 +17,11 @@ covered by at once.
 
 Examples
 --------
->>> org = Organisation.from_spec({
-...     "management_account": "mgmt",
-...     "folders": [{"name": "Business",
-...                  "folders": [{"name": "Retail", "accounts": ["retail-prod"]}]}],
-...     "external_accounts": ["partner"],
-... })
+>>> org = Organisation("mgmt")
+>>> org.add_folder("Business"), org.add_folder("Business/Retail")
+('Business', 'Business/Retail')
+>>> org.add_account("retail-prod", "Retail")
+>>> org.add_external("partner")
 >>> org.folders()
 ['Root', 'Business', 'Business/Retail']
 >>> business = org.parse_principal("folder:Business")
@@ -37,9 +36,8 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import networkx as nx
 
@@ -53,8 +51,6 @@ ROOT = "Root"
 
 _ROOT_NODE = f"folder:{ROOT}"
 _PRINCIPAL_KINDS = ("rd", "folder", "account")
-_ORG_KEYS = ("management_account", "accounts", "folders", "external_accounts")
-_FOLDER_KEYS = ("name", "accounts", "folders")
 
 
 @dataclass(frozen=True)
@@ -151,115 +147,6 @@ class Organisation:
 
     # -- building ----------------------------------------------------------------------
 
-    @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], quotas: Quotas | None = None) -> Organisation:
-        """Build an organisation from the ``org:`` section of a scenario.
-
-        Parameters
-        ----------
-        spec : ``{"management_account": ID, "accounts": [...], "folders": [...],
-            "external_accounts": [...]}``; each folder is ``{"name": NAME,
-            "accounts": [...], "folders": [...]}``. Only ``management_account``
-            is required.
-        quotas : the quotas in force; the defaults when omitted.
-
-        Raises
-        ------
-        UsageError
-            For an unknown key or a wrong type, an invalid folder name, a folder
-            path or an account declared twice, a folder deeper than
-            ``folder_depth``, more folders than ``rd_folders`` (Root not
-            counted) or more members than ``rd_members`` (the management
-            account counted). The message names the offending value.
-
-        Examples
-        --------
-        >>> Organisation.from_spec({"management_account": "mgmt",
-        ...                         "folders": [{"name": "A", "accounts": ["mgmt"]}]})
-        ... # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        simkit.UsageError: account 'mgmt' is declared twice (as the management ... A): ...
-        """
-        quotas = quotas if quotas is not None else Quotas()
-        _check_keys(spec, _ORG_KEYS, "org")
-        if "management_account" not in spec:
-            raise UsageError("org has no management_account: name the account that owns the "
-                             "resource directory, e.g. management_account: mgmt")
-        mgmt = spec["management_account"]
-        _check_account_id(mgmt, "as the management account")
-
-        folders: list[str] = []                   # declaration order, parents first
-        places: dict[str, str] = {mgmt: "as the management account"}
-        placement: list[tuple[str, str]] = []     # (account, folder) of members but mgmt
-
-        def declare(account: Any, where: str, folder: str | None) -> None:
-            _check_account_id(account, where)
-            if account in places:
-                raise UsageError(
-                    f"account {account!r} is declared twice ({places[account]} and {where}): "
-                    "an account is declared once, in one place; remove one of the entries")
-            places[account] = where
-            if folder is not None:
-                placement.append((account, folder))
-
-        for account in _list_of(spec, "accounts", "org"):
-            declare(account, "in Root", ROOT)
-        stack: list[tuple[str, Any]] = [
-            ("", f) for f in reversed(_list_of(spec, "folders", "org"))]
-        while stack:
-            parent, entry = stack.pop()
-            where = f"a folder under {parent or ROOT}"
-            if not isinstance(entry, Mapping):
-                raise UsageError(f"{where} must be a mapping with a name, not {entry!r}")
-            _check_keys(entry, _FOLDER_KEYS, where)
-            name = entry.get("name")
-            if not isinstance(name, str) or not name or "/" in name or ":" in name:
-                raise UsageError(
-                    f"{where} has the invalid name {name!r}: a folder name is a non-empty "
-                    "string without '/' or ':'; rename the folder")
-            path = f"{parent}/{name}" if parent else name
-            if path == ROOT:
-                raise UsageError(f"a top-level folder is named {ROOT!r}: that name is the root "
-                                 "folder's; rename the folder")
-            if path in folders:
-                raise UsageError(f"folder path {path!r} is declared twice: folder paths are "
-                                 "unique; rename one of the folders or merge them")
-            depth = path.count("/") + 1
-            limit = quotas["folder_depth"]
-            if depth > limit:
-                raise UsageError(
-                    f"folder {path!r} is {depth} levels below Root, deeper than the quota "
-                    f"folder_depth = {limit}; nest it less deeply or raise the quota with "
-                    "quotas: {folder_depth: N}")
-            folders.append(path)
-            for account in _list_of(entry, "accounts", f"folder {path}"):
-                declare(account, f"in folder {path}", path)
-            stack.extend((path, f) for f in reversed(_list_of(entry, "folders", f"folder {path}")))
-        for account in _list_of(spec, "external_accounts", "org"):
-            declare(account, "as an external account", None)
-
-        if len(folders) > quotas["rd_folders"]:
-            raise UsageError(
-                f"the organisation declares {len(folders)} folders (Root not counted), over the "
-                f"quota rd_folders = {quotas['rd_folders']}; remove folders or raise the quota "
-                "with quotas: {rd_folders: N}")
-        members = len(placement) + 1
-        if members > quotas["rd_members"]:
-            raise UsageError(
-                f"the resource directory has {members} member accounts (the management account "
-                f"included), over the quota rd_members = {quotas['rd_members']}; declare some "
-                "as external_accounts or raise the quota with quotas: {rd_members: N}")
-
-        org = cls(mgmt, quotas)
-        for path in folders:
-            org.add_folder(path)
-        for account, folder in placement:
-            org.add_account(account, folder)
-        for account in spec.get("external_accounts") or []:
-            org.add_external(account)
-        return org
-
     def add_folder(self, path: str) -> str:
         """Create the folder ``path``; its parent must exist. Return the full path.
 
@@ -293,7 +180,9 @@ class Organisation:
         _check_account_id(account)
         path = self.resolve_folder(folder)
         self._check_new_account(account)
-        self.quotas.check("rd_members", len(self.members()), subject="the resource directory")
+        self.quotas.check("rd_members", len(self.members()),
+                          subject="the resource directory (the management account counts as "
+                                  "one)")
         self.graph.add_node(_account_node(account), kind="account")
         self.graph.add_edge(_folder_node(path), _account_node(account))
 
@@ -516,21 +405,3 @@ def _check_account_id(account: object, where: str = "") -> None:
         place = f" {where}" if where else ""
         raise UsageError(f"the account id {account!r}{place} is not valid: an account id is a "
                          f"non-empty string{hint}")
-
-
-def _check_keys(spec: object, allowed: tuple[str, ...], where: str) -> None:
-    if not isinstance(spec, Mapping):
-        raise UsageError(f"{where} must be a mapping, not {spec!r}")
-    unknown = sorted(str(k) for k in spec if k not in allowed)
-    if unknown:
-        raise UsageError(f"{where} has the unknown key(s) {', '.join(unknown)}; "
-                         f"the keys are {', '.join(allowed)}")
-
-
-def _list_of(spec: Mapping[str, Any], key: str, where: str) -> list[Any]:
-    value = spec.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UsageError(f"{where}.{key} must be a list, not {value!r}")
-    return value

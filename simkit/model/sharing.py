@@ -210,13 +210,25 @@ class Shares:
     def create(self, actor: str, share: str, resources: Iterable[str],
                principals: Iterable[str | Principal],
                allow_external: bool = False) -> ResourceShare:
-        """Create the share ``share`` owned by ``actor`` (CreateResourceShare)."""
+        """Create the share ``share`` owned by ``actor`` (CreateResourceShare).
+
+        The id of a Deleted share is free again: the new share replaces the
+        deleted one's record and its invitations (DOMAIN: names in scenarios).
+        """
         pools = self._owned_pools(actor, resources)
         targets = self._parse_principals(principals)
-        if share in self._shares:
+        if share in self._shares and self._shares[share].status != "Deleted":
             raise DomainError("OperationDenied.ResourceExist", kind="resource share", id=share)
         new = ResourceShare(share, actor, [], [], bool(allow_external), "Active", self.clock())
-        return self._associate(new, pools, targets)
+        if share not in self._shares:
+            return self._associate(new, pools, targets)
+        kept = self._invitations
+        self._invitations = {key: inv for key, inv in kept.items() if key[0] != share}
+        try:
+            return self._associate(new, pools, targets)
+        except DomainError:
+            self._invitations = kept
+            raise
 
     def associate(self, actor: str, share: str, resources: Iterable[str] = (),
                   principals: Iterable[str | Principal] = ()) -> ResourceShare:

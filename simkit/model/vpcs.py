@@ -71,8 +71,7 @@ class VpcRequests:
         """
         if pool is None:
             if mask is not None:
-                raise UsageError(f"VPC {vpc}: a mask needs a pool to draw from; "
-                                 "without a pool give the VPC's CIDR")
+                raise DomainError("MissingParam.Ipv4IpamPoolId", vpc=vpc, mask=mask)
             if vpc in self.vpcs:
                 raise DomainError("OperationDenied.VpcExist", vpc=vpc)
             if cidr is None:

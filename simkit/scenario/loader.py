@@ -66,8 +66,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..model.org import ROOT, Organisation
 from ..values.clock import DEFAULT_START
-from ..values.errors import ScenarioError, UsageError
+from ..values.errors import DomainError, ScenarioError, UsageError
+from ..values.quotas import Quotas
+from .operations import OPERATIONS, Operation
 from .records import Parameters, _param_kind
 from .scalars import (
     _At,
@@ -82,16 +85,15 @@ from .specs import (
     Demand,
     DemandSpec,
     Expect,
-    FolderSpec,
     IpamSpec,
-    OrgSpec,
     PoolRules,
     PoolSpec,
     ReservedSpec,
+    ScopeGroup,
     Step,
     VpcSpec,
 )
-from .tables import _ORG, FORMAT, OPS, OpSpec, json_schema, write_schema
+from .tables import _ORG, FORMAT, json_schema, write_schema
 from .tables import VERSION as VERSION  # kept importable from here
 from .yamltree import MAX_DEPTH, MAX_NODES, _compose, _Invalid, _plain, _YList, _YMap
 
@@ -101,18 +103,17 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_NODES",
-    "OPS",
+    "OPERATIONS",
     "Demand",
     "DemandSpec",
     "Expect",
-    "FolderSpec",
     "IpamSpec",
-    "OpSpec",
-    "OrgSpec",
+    "Operation",
     "PoolRules",
     "PoolSpec",
     "ReservedSpec",
     "Scenario",
+    "ScopeGroup",
     "Step",
     "VpcSpec",
     "json_schema",
@@ -126,9 +127,6 @@ __all__ = [
 
 #: Largest scenario file accepted, in bytes.
 MAX_BYTES = 64 * 1024 * 1024
-#: The clock start when a scenario gives none.
-
-_ROOT = "Root"
 
 
 @dataclass(frozen=True)
@@ -142,10 +140,12 @@ class Scenario:
     seed : the seed of every random choice (default 0).
     start : the clock start, UTC (default :data:`DEFAULT_START`).
     quotas : raised quotas, ``{key: value}`` with keys of :data:`~simkit.values.quotas.QUOTAS`.
-    org : the :class:`OrgSpec`.
+    org : the :class:`~simkit.model.org.Organisation` the file declares, built
+        (and its rules checked) as the file was read.  It is the initial state:
+        a simulation starts from a copy of it, never from this object itself.
     ipams, vpcs, reserved, steps, demand : tuples of the spec objects, in file order.
-    raw : the document as plain Python data (what a YAML safe load gives), with
-        every ``{param: NAME}`` replaced by the parameter's value.
+    connected_scopes : the ``connected_scopes`` groups, each a :class:`ScopeGroup`.
+    org_line : the line of the ``org`` mapping.
     parameters : the value of each declared parameter for this scenario, in file order.
     source : the text it was read from (None when built by hand); see
         :meth:`with_parameters`.
@@ -157,13 +157,14 @@ class Scenario:
     seed: int
     start: datetime
     quotas: dict[str, int]
-    org: OrgSpec
+    org: Organisation = field(compare=False)
     ipams: tuple[IpamSpec, ...]
     vpcs: tuple[VpcSpec, ...]
     reserved: tuple[ReservedSpec, ...]
     steps: tuple[Step, ...]
     demand: tuple[DemandSpec, ...]
-    raw: dict[str, Any] = field(compare=False, repr=False)
+    connected_scopes: tuple[ScopeGroup, ...] = ()
+    org_line: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False, repr=False)
 
@@ -376,8 +377,12 @@ class _Builder:
             tree["version"], _At("", "version", tree.value_lines["version"], self.ctx))
         if "org" not in tree:
             raise _Invalid("missing required key 'org' (the accounts and folders)", tree.line)
+        raised: dict[str, int] = {}
+        if "quotas" in tree:
+            raised = _plain(FORMAT.fields["quotas"].type.check(
+                tree["quotas"], _At("", "quotas", tree.value_lines["quotas"], self.ctx)))
         org_tree = _ORG.check(tree["org"], _At("", "org", tree.value_lines["org"], self.ctx))
-        self.ctx.org = self._org(org_tree)
+        self.ctx.org = self._org(org_tree, Quotas(raised))
         data = FORMAT.check(tree, _At("", "", tree.line, self.ctx))
 
         empty = _YList(tree.line)
@@ -386,42 +391,44 @@ class _Builder:
         vpcs = tuple(self._vpcs(data.get("vpcs", empty)))
         reserved = tuple(self._reserved(data.get("reserved", empty)))
         start = data["start"]
-        steps = tuple(self._steps(data.get("steps", empty), start, pools,
-                                  {v.id: v.line for v in vpcs}))
+        steps = tuple(self._steps(data.get("steps", empty), start, pools))
         demand = tuple(self._demand(data.get("demand", empty), start, pools))
+        groups = data.get("connected_scopes", empty)
+        connected = tuple(ScopeGroup(tuple(g), line, tuple(g.lines))
+                          for g, line in zip(groups, groups.lines, strict=True))
         return Scenario(
             file=self.file, name=data["name"], description=data.get("description"),
-            seed=data["seed"], start=start, quotas=_plain(data.get("quotas", {})),
-            org=self.ctx.org, ipams=ipams, vpcs=vpcs, reserved=reserved, steps=steps,
-            demand=demand, raw=_plain(tree))
+            seed=data["seed"], start=start, quotas=raised, org=self.ctx.org, ipams=ipams,
+            vpcs=vpcs, reserved=reserved, steps=steps, demand=demand,
+            connected_scopes=connected, org_line=tree.value_lines["org"])
 
     # -- org ---------------------------------------------------------------------------
-    def _org(self, node: _YMap) -> OrgSpec:
+    def _org(self, node: _YMap, quotas: Quotas) -> Organisation:
+        """Build the organisation as the file declares it; its rules are its own."""
         lines: dict[str, int] = {}
 
-        def declare(account: str, line: int) -> None:
+        def declare(account: str, line: int, add: Any) -> None:
             if account in lines:
                 raise _Invalid(f"account {account!r} is declared twice in org (first at line "
                                f"{lines[account]}): each account is named once", line)
             if account == "rd" or account.startswith(("folder:", "account:")):
                 raise _Invalid(f"{account!r} cannot be an account id: principals use it for "
                                "something else", line)
+            _apply(add, line, account)
             lines[account] = line
 
-        def accounts(parent: _YMap) -> tuple[str, ...]:
+        def accounts(parent: _YMap, folder: str) -> None:
             items = parent.get("accounts", _YList(parent.line))
             for account, line in zip(items, items.lines, strict=True):
-                declare(account, line)
-            return tuple(items)
+                declare(account, line, lambda a: org.add_account(a, folder))
 
         paths: dict[str, int] = {}
 
-        def folders(parent: _YMap, prefix: str) -> tuple[FolderSpec, ...]:
-            out = []
+        def folders(parent: _YMap, prefix: str) -> None:
             for item in parent.get("folders", ()):
                 name = item["name"]
                 line = item.value_lines["name"]
-                if "/" in name or (not prefix and name == _ROOT):
+                if "/" in name or (not prefix and name == ROOT):
                     raise _Invalid(f"{name!r} cannot be a folder name: "
                                    + ("'/' separates folder paths" if "/" in name
                                       else "Root names the root folder"), line)
@@ -430,19 +437,20 @@ class _Builder:
                     raise _Invalid(f"folder {path!r} is declared twice (first at line "
                                    f"{paths[path]})", line)
                 paths[path] = item.line
-                out.append(FolderSpec(name=name, path=path, line=item.line,
-                                      accounts=accounts(item), folders=folders(item, path + "/")))
-            return tuple(out)
+                _apply(org.add_folder, line, path)
+                accounts(item, path)
+                folders(item, path + "/")
 
-        declare(node["management_account"], node.value_lines["management_account"])
-        root_accounts = accounts(node)
-        tree = folders(node, "")
+        management = node["management_account"]
+        declare(management, node.value_lines["management_account"], lambda a: None)
+        org = Organisation(management, quotas)
+        accounts(node, ROOT)
+        folders(node, "")
         externals = node.get("external_accounts", _YList(node.line))
         for account, line in zip(externals, externals.lines, strict=True):
-            declare(account, line)
-        return OrgSpec(line=node.line, management_account=node["management_account"],
-                       accounts=root_accounts, folders=tree, external_accounts=tuple(externals),
-                       account_lines=lines)
+            declare(account, line, org.add_external)
+        self.ctx.accounts = tuple(lines)
+        return org
 
     # -- declarative sections ----------------------------------------------------------
     def _ipams(self, items: _YList) -> list[IpamSpec]:
@@ -521,26 +529,16 @@ class _Builder:
         return out
 
     # -- steps -------------------------------------------------------------------------
-    def _steps(self, items: _YList, start: datetime, pools: dict[str, int],
-               vpcs: dict[str, int]) -> list[Step]:
-        created = {"pool": dict(pools), "vpc": dict(vpcs), "share": {}, "allocation": {}}
-        makes = {"create_ipam_pool": "pool", "create_vpc": "vpc",
-                 "create_resource_share": "share", "create_ipam_pool_allocation": "allocation"}
+    def _steps(self, items: _YList, start: datetime, pools: dict[str, int]) -> list[Step]:
+        """The steps, in order.  Names are bound when a step runs (a failed create binds
+        nothing, a delete frees the name), so a name may be created again; pools that a
+        step may create are added to ``pools`` for the demand entries that draw on them."""
         clock, moved_by = start, None
         out = []
         for index, (item, line) in enumerate(zip(items, items.lines, strict=True), start=1):
             if "op" in item:
-                op = item["op"]
-                kind = makes.get(op)
-                if kind is not None and kind in item:
-                    name = item[kind]
-                    if name in created[kind]:
-                        raise _Invalid(f"step {index} ({op}): {kind} {name!r} already exists "
-                                       f"(declared or created at line {created[kind][name]}); "
-                                       f"each {kind} id is used once", item.value_lines[kind])
-                    created[kind][name] = item.value_lines[kind]
-                if op == "create_ipam_pool":
-                    pools[item["pool"]] = item.value_lines["pool"]
+                if OPERATIONS[item["op"]].makes == "pool":
+                    pools.setdefault(item["pool"], item.value_lines["pool"])
                 out.append(self._op_step(index, line, item))
             elif "advance" in item:
                 try:
@@ -565,9 +563,8 @@ class _Builder:
         return out
 
     def _op_step(self, index: int, line: int, item: _YMap) -> Step:
-        op = item["op"]
-        fixed = ("op", "as", "expect") if op == "create_ipam_pool" \
-            else ("op", "as", "region", "expect")
+        op = OPERATIONS[item["op"]]
+        fixed = ("op", "as", "expect") if op.own_region else ("op", "as", "region", "expect")
         args = {k: _plain(v) for k, v in item.items() if k not in fixed}
         expect = item.get("expect")
         if expect is None:
@@ -577,8 +574,8 @@ class _Builder:
         else:
             (kind, value), = expect.items()
             result = Expect(kind, tuple(value) if isinstance(value, list) else value)
-        region = None if op == "create_ipam_pool" else item.get("region")
-        return Step(index=index, line=line, kind="op", op=op, actor=item["as"], args=args,
+        region = None if op.own_region else item.get("region")
+        return Step(index=index, line=line, kind="op", op=op.name, actor=item["as"], args=args,
                     region=region, expect=result)
 
     # -- demand ------------------------------------------------------------------------
@@ -599,6 +596,15 @@ class _Builder:
                                   every=item.get("every"), rate=item.get("rate"), begin=begin,
                                   lifetime=item.get("lifetime"), region=item.get("region")))
         return out
+
+
+def _apply(fn: Any, line: int, value: str) -> None:
+    """``fn(value)``, an organisation's refusal becoming the file's error on ``line``."""
+    try:
+        fn(value)
+    except (DomainError, UsageError) as err:
+        raise _Invalid(f"org: {err.message if isinstance(err, DomainError) else err}",
+                       line) from None
 
 
 def _unique(kind: str, value: str, line: int, seen: dict[str, int]) -> None:

@@ -130,13 +130,11 @@ def parse_time(text: str | datetime | date) -> datetime:
 
 @dataclass
 class _Context:
-    """What reference checks need: the declared org (None while org itself is read).
-
-    ``org`` is a :class:`simkit.scenario.OrgSpec`; it is not imported here, as
-    the loaded scenario sits in a layer above the format.
-    """
+    """What reference checks need: the declared organisation (None while org itself is
+    read), a :class:`simkit.model.org.Organisation`, and its accounts in file order."""
 
     org: Any = None
+    accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -387,12 +385,17 @@ class AccountRef(_Type):
             return text
         if self.principal:
             try:
-                org.principal(text)
+                org.parse_principal(text)
+            except DomainError as err:
+                if err.code == "ResourceNotFound.Folder":
+                    raise at.note(_no_folder(org, text.partition(":")[2])) from None
+                raise at.note(f"account {err.details['account']!r} is not declared in org "
+                              f"(declared: {_words(_first(at.ctx.accounts, 12))})") from None
             except UsageError as err:
                 raise at.note(str(err)) from None
-        elif org.kind(text) is None:
+        elif not org.knows(text):
             raise at.note(f"account {text!r} is not declared in org "
-                          f"(declared: {_words(_first(org.account_lines, 12))})")
+                          f"(declared: {_words(_first(at.ctx.accounts, 12))})")
         return text
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
@@ -415,9 +418,16 @@ class FolderRef(Text):
         if at.ctx.org is not None:
             try:
                 at.ctx.org.resolve_folder(value)
+            except DomainError:
+                raise at.note(_no_folder(at.ctx.org, value)) from None
             except UsageError as err:
                 raise at.note(str(err)) from None
         return value
+
+
+def _no_folder(org: Any, name: str) -> str:
+    folders = [f for f in org.folders() if f != "Root"]
+    return f"folder {name!r} does not exist in org (folders: {_words(folders) or 'none'})"
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,8 @@
 """The loaded scenario: the records that :func:`simkit.scenario.load` returns.
 
-A :class:`Scenario` holds the organisation (:class:`OrgSpec`), the IPAMs and
-their pools (:class:`IpamSpec`, :class:`PoolSpec`), the networks and ranges
+A :class:`~simkit.scenario.loader.Scenario` holds the organisation (the
+model's :class:`~simkit.model.org.Organisation`, built as the file is read),
+the IPAMs and their pools (:class:`IpamSpec`, :class:`PoolSpec`), the networks and ranges
 that exist before step 1 (:class:`VpcSpec`, :class:`ReservedSpec`), the steps
 (:class:`Step`, with its :class:`Expect`) and the generated demand
 (:class:`DemandSpec`). Every record is frozen and carries the YAML line it
@@ -11,8 +12,8 @@ Examples
 --------
 >>> from simkit.scenario import loads
 >>> s = loads("version: 1\\nname: n\\norg: {management_account: m, accounts: [a]}\\n")
->>> s.org.management_account, s.org.members, s.steps
-('m', ('a',), ())
+>>> s.org.management_account, s.org.members(), s.steps
+('m', ['a', 'm'], ())
 """
 
 from __future__ import annotations
@@ -26,134 +27,13 @@ from ..values.addresses import Cidr
 from ..values.clock import DEFAULT_START
 from ..values.errors import UsageError
 
-__all__ = ["Demand", "DemandSpec", "Expect", "FolderSpec", "IpamSpec", "OrgSpec", "PoolRules",
-           "PoolSpec", "ReservedSpec", "Step", "VpcSpec"]
+__all__ = ["Demand", "DemandSpec", "Expect", "IpamSpec", "PoolRules",
+           "PoolSpec", "ReservedSpec", "ScopeGroup", "Step", "VpcSpec"]
 
-_ROOT = "Root"
 
 # ---------------------------------------------------------------------------------------------
 # The loaded scenario
 # ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FolderSpec:
-    """A folder of the resource directory, as declared in ``org``.
-
-    Attributes
-    ----------
-    name : the folder's own name (``Retail``).
-    path : its path below Root (``Business/Retail``), unique in the org.
-    line : the line of its declaration.
-    accounts : member accounts directly in this folder, in file order.
-    folders : its sub-folders, in file order.
-    """
-
-    name: str
-    path: str
-    line: int
-    accounts: tuple[str, ...] = ()
-    folders: tuple[FolderSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class OrgSpec:
-    """The organisation: the resource directory and the external accounts.
-
-    Attributes
-    ----------
-    line : the line of the ``org`` mapping.
-    management_account : the account that owns the resource directory.
-    accounts : member accounts directly under Root.
-    folders : the top-level folders (each a :class:`FolderSpec` tree).
-    external_accounts : accounts outside the resource directory.
-    account_lines : line where each account is declared, keyed by account id.
-
-    Folder paths are written below Root (``Business/Retail``); the root folder
-    itself is ``Root`` (as in :mod:`simkit.model.org`).  Account ids are strings.
-
-    Examples
-    --------
-    >>> from simkit.scenario import loads
-    >>> org = loads("version: 1\\nname: o\\norg:\\n  management_account: m\\n"
-    ...             "  folders: [{name: B, folders: [{name: R, accounts: [r1]}]}]\\n").org
-    >>> org.kind("r1"), org.folder_of("r1"), org.resolve_folder("R"), org.principal("folder:R")
-    ('member', 'B/R', 'B/R', ('folder', 'B/R'))
-    """
-
-    line: int
-    management_account: str
-    accounts: tuple[str, ...] = ()
-    folders: tuple[FolderSpec, ...] = ()
-    external_accounts: tuple[str, ...] = ()
-    account_lines: dict[str, int] = field(default_factory=dict, compare=False)
-
-    def walk(self) -> list[FolderSpec]:
-        """Every folder, parents before children, in file order."""
-        out: list[FolderSpec] = []
-        todo = list(reversed(self.folders))
-        while todo:
-            folder = todo.pop()
-            out.append(folder)
-            todo.extend(reversed(folder.folders))
-        return out
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        """Every member account (Root's first, then folder by folder)."""
-        return self.accounts + tuple(a for f in self.walk() for a in f.accounts)
-
-    def kind(self, account: str) -> str | None:
-        """``"management"``, ``"member"``, ``"external"``, or None for an unknown account."""
-        if account == self.management_account:
-            return "management"
-        if account in self.external_accounts:
-            return "external"
-        if account in self.account_lines or account in self.members:
-            return "member"
-        return None
-
-    def folder_of(self, account: str) -> str | None:
-        """Path of the folder holding a member account (``Root`` for Root), else None."""
-        if account in self.accounts:
-            return _ROOT
-        for folder in self.walk():
-            if account in folder.accounts:
-                return folder.path
-        return None
-
-    def resolve_folder(self, text: str) -> str:
-        """The path a folder reference names: a path, a unique bare name, or ``Root``.
-
-        Raises :class:`~simkit.values.errors.UsageError` for an unknown or ambiguous name.
-        """
-        if text == _ROOT:
-            return _ROOT
-        paths = [f.path for f in self.walk()]
-        if text in paths:
-            return text
-        named = [f.path for f in self.walk() if f.name == text]
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise UsageError(f"folder name {text!r} is ambiguous ({', '.join(named)}): "
-                             "write its path")
-        known = ", ".join(paths) or "none"
-        raise UsageError(f"folder {text!r} does not exist in org (folders: {known})")
-
-    def principal(self, text: str) -> tuple[str, str]:
-        """Resolve a principal to ``("rd", "")``, ``("folder", PATH)`` or ``("account", ID)``.
-
-        Raises :class:`~simkit.values.errors.UsageError` when it names nothing declared.
-        """
-        if text == "rd":
-            return ("rd", "")
-        if text.startswith("folder:"):
-            return ("folder", self.resolve_folder(text[len("folder:"):]))
-        account = text[len("account:"):] if text.startswith("account:") else text
-        if self.kind(account) is None:
-            raise UsageError(f"account {account!r} is not declared in org")
-        return ("account", account)
-
 
 @dataclass(frozen=True)
 class PoolRules:
@@ -249,6 +129,16 @@ class ReservedSpec:
     name: str
     line: int
     cidr: Cidr
+
+
+@dataclass(frozen=True)
+class ScopeGroup:
+    """A ``connected_scopes`` group: scopes routed together, so overlaps between them
+    are conflicts.  ``lines`` holds the line of each scope id."""
+
+    scopes: tuple[str, ...]
+    line: int
+    lines: tuple[int, ...]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""The scenario format, version 1, as data: :data:`FORMAT`, :data:`OPS` and its JSON Schema.
+"""The scenario format, version 1, as data: :data:`FORMAT` and its JSON Schema.
 
-:data:`FORMAT` is the top-level record of a scenario and :data:`OPS` the
-operations a step can run (``SCENARIO.md``), both built from the types of
-:mod:`simkit.scenario.scalars` and :mod:`simkit.scenario.records`.  The loader
+:data:`FORMAT` is the top-level record of a scenario, built from the types of
+:mod:`simkit.scenario.scalars` and :mod:`simkit.scenario.records`; its step
+records are made from the operation records of :mod:`simkit.scenario.operations`.  The loader
 (:mod:`simkit.scenario`) checks files against this description, and
 :func:`json_schema` states the same description as JSON Schema (the shipped
 ``simkit/scenario.schema.json``), so the two cannot drift apart.
@@ -11,19 +11,19 @@ Examples
 --------
 >>> [key for key, spec in FORMAT.fields.items() if spec.required]
 ['version', 'name', 'org']
->>> OPS["create_vpc"].gives, OPS["create_vpc"].exclusive
-('cidr', (('mask', 'cidr'),))
+>>> sorted(FORMAT.fields["steps"].type.item.variants)
+['advance', 'at', 'check', 'op']
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from ..values.allocator import STRATEGIES
 from ..values.quotas import QUOTAS
+from .operations import _ID, _REGION, OPERATIONS, Operation
 from .records import (
     _NAMED,
     ByValue,
@@ -44,22 +44,18 @@ from .scalars import (
     Duration,
     ErrorCodeText,
     Flag,
-    FolderRef,
     Integer,
     Mask,
     Number,
     Rate,
     Text,
     Time,
-    _Type,
 )
 
 #: The format version this module reads.
 VERSION = 1
 
-_ID = Text(hint="an id")
-_REGION = Text(hint="a region id such as cn-hangzhou")
-_LOOSE_RULES = Record("rules", {
+_RULES = Record("rules", {
     "min_mask": Field(Mask(strict=False), doc="smallest mask (largest block) allowed"),
     "max_mask": Field(Mask(strict=False), doc="largest mask (smallest block) allowed"),
     "default_mask": Field(Mask(strict=False), doc="mask used when a request gives none"),
@@ -143,105 +139,6 @@ _CHECK = Tagged("check", {
 }, doc="assert figures of the current state", name="check")
 
 
-@dataclass(frozen=True)
-class OpSpec:
-    """One operation of the step table: its arguments and what it gives.
-
-    ``gives`` names the ``expect`` key that fits the result (``cidr``,
-    ``pools``, ``cidrs``, ``allocations``) or is None; ``exclusive`` lists
-    argument pairs of which at most one may be given, ``one_of`` those of
-    which exactly one must be.
-    """
-
-    name: str
-    args: dict[str, Field]
-    doc: str
-    gives: str | None = None
-    exclusive: tuple[tuple[str, ...], ...] = ()
-    one_of: tuple[tuple[str, ...], ...] = ()
-
-
-def _a(kind: _Type, doc: str = "", required: bool = False) -> Field:
-    return Field(kind, required=required, doc=doc)
-
-
-_POOL_ARG = _a(_ID, "the pool", required=True)
-_SHARE_ARG = _a(_ID, "the resource share", required=True)
-_VPC_ARG = _a(_ID, "the VPC", required=True)
-_MASK_ARG = _a(Mask(strict=False), "prefix length of the block")
-_CIDR_ARG = _a(CidrText(strict=False), "an explicit CIDR (judged by the cloud)")
-_RESOURCES = ListOf(_ID, doc="pool ids")
-_PRINCIPALS = ListOf(AccountRef(principal=True),
-                     doc="rd, folder:PATH, account:ID or a bare account id")
-
-#: The operations a step can run, keyed by name (SCENARIO.md "Steps").
-OPS: dict[str, OpSpec] = {o.name: o for o in (
-    OpSpec("create_ipam_pool", {
-        "ipam": _a(_ID, "the IPAM", required=True), "pool": _a(_ID, "new pool id", True),
-        "source": _a(_ID, "source pool"), "scope": _a(_ID, "scope"),
-        "region": _a(_REGION, "the new pool's region"), "rules": _a(_LOOSE_RULES),
-        "cidrs": _a(ListOf(CidrText(strict=False)), "CIDRs to provision"),
-        "masks": _a(ListOf(Mask(strict=False)), "masks to provision from the source")},
-        "CreateIpamPool"),
-    OpSpec("update_ipam_pool", {
-        "pool": _POOL_ARG, "name": _a(Text(min_length=0)),
-        "description": _a(Text(min_length=0)), "rules": _a(_LOOSE_RULES),
-        "auto_import": _a(Flag())}, "UpdateIpamPool"),
-    OpSpec("delete_ipam_pool", {"pool": _POOL_ARG}, "DeleteIpamPool"),
-    OpSpec("add_ipam_pool_cidr", {"pool": _POOL_ARG, "cidr": _CIDR_ARG, "mask": _MASK_ARG},
-           "AddIpamPoolCidr", gives="cidr", one_of=(("cidr", "mask"),)),
-    OpSpec("delete_ipam_pool_cidr", {"pool": _POOL_ARG, "cidr": _a(CidrText(strict=False),
-                                                                   "the CIDR", True)},
-           "DeleteIpamPoolCidr"),
-    OpSpec("create_vpc", {"vpc": _a(_ID, "new VPC id", True), "pool": _POOL_ARG,
-                          "mask": _MASK_ARG, "cidr": _CIDR_ARG},
-           "CreateVpc from a pool (neither mask nor cidr: the pool's default mask)",
-           gives="cidr", exclusive=(("mask", "cidr"),)),
-    OpSpec("associate_vpc_cidr_block", {"vpc": _VPC_ARG, "pool": _POOL_ARG, "mask": _MASK_ARG,
-                                        "cidr": _CIDR_ARG},
-           "AssociateVpcCidrBlock from a pool", gives="cidr", exclusive=(("mask", "cidr"),)),
-    OpSpec("delete_vpc", {"vpc": _VPC_ARG}, "DeleteVpc"),
-    OpSpec("create_ipam_pool_allocation", {
-        "pool": _POOL_ARG, "allocation": _a(_ID, "a name later steps can use"),
-        "mask": _MASK_ARG, "cidr": _CIDR_ARG},
-        "CreateIpamPoolAllocation", gives="cidr", exclusive=(("mask", "cidr"),)),
-    OpSpec("delete_ipam_pool_allocation", {
-        "allocation": _a(_ID, "a name, or the CIDR an earlier step got", True)},
-        "DeleteIpamPoolAllocation"),
-    OpSpec("get_ipam_pool_next_available_cidr", {
-        "pool": _POOL_ARG, "mask": _a(Mask(strict=False), "prefix length", True)},
-        "GetIpamPoolNextAvailableCidr (a preview: reserves nothing)", gives="cidr"),
-    OpSpec("list_ipam_pools", {}, "ListIpamPools: pools the caller owns or sees",
-           gives="pools"),
-    OpSpec("list_ipam_pool_cidrs", {"pool": _POOL_ARG}, "ListIpamPoolCidrs", gives="cidrs"),
-    OpSpec("list_ipam_pool_allocations", {"pool": _POOL_ARG}, "ListIpamPoolAllocations",
-           gives="allocations"),
-    OpSpec("list_ipam_resource_cidrs", {"pool": _POOL_ARG}, "ListIpamResourceCidrs",
-           gives="cidrs"),
-    OpSpec("create_resource_share", {
-        "share": _a(_ID, "new share id", True), "resources": _a(_RESOURCES, required=True),
-        "principals": _a(_PRINCIPALS, required=True),
-        "allow_external": _a(Flag(), "allow accounts outside the resource directory")},
-        "CreateResourceShare"),
-    OpSpec("associate_resource_share", {"share": _SHARE_ARG, "resources": _a(_RESOURCES),
-                                        "principals": _a(_PRINCIPALS)},
-           "AssociateResourceShare"),
-    OpSpec("disassociate_resource_share", {"share": _SHARE_ARG, "resources": _a(_RESOURCES),
-                                           "principals": _a(_PRINCIPALS)},
-           "DisassociateResourceShare"),
-    OpSpec("delete_resource_share", {"share": _SHARE_ARG}, "DeleteResourceShare"),
-    OpSpec("accept_resource_share_invitation", {"share": _SHARE_ARG},
-           "AcceptResourceShareInvitation"),
-    OpSpec("reject_resource_share_invitation", {"share": _SHARE_ARG},
-           "RejectResourceShareInvitation"),
-    OpSpec("move_account", {"account": _a(AccountRef(), "the member account", True),
-                            "folder": _a(FolderRef(), "path of the target folder (or Root)",
-                                         True)},
-           "MoveAccount"),
-    OpSpec("remove_account", {"account": _a(AccountRef(), "the member account", True)},
-           "RemoveAccount: it leaves the resource directory"),
-)}
-
 _EXPECT_VALUES: dict[str, Field] = {
     "cidr": Field(CidrText(strict=False), doc="it must succeed and give this CIDR"),
     "pools": Field(ListOf(_ID), doc="exactly these pools (order ignored)"),
@@ -251,7 +148,7 @@ _EXPECT_VALUES: dict[str, Field] = {
 }
 
 
-def _op_record(spec: OpSpec) -> Record:
+def _op_record(spec: Operation) -> Record:
     outcome = {"error": Field(ErrorCodeText(), doc="it must fail with exactly this code")}
     if spec.gives:
         outcome[spec.gives] = _EXPECT_VALUES[spec.gives]
@@ -262,17 +159,15 @@ def _op_record(spec: OpSpec) -> Record:
     fields = {
         "op": Field(Text(enum=(spec.name,)), required=True, doc=spec.doc),
         "as": Field(AccountRef(), required=True, doc="the account that makes the request"),
+        **spec.arguments().fields,
+        "expect": Field(expect),
     }
-    if "region" not in spec.args:
-        fields["region"] = Field(_REGION, doc="request region (default: the pool's region)")
-    fields.update(spec.args)
-    fields["expect"] = Field(expect)
     return Record("step", fields, doc=spec.doc, tag=f" ({spec.name})", noun="key",
                   exclusive=spec.exclusive, one_of=spec.one_of, name=f"op_{spec.name}")
 
 
 _STEP = Tagged("step", {
-    "op": ByValue("op", {name: _op_record(spec) for name, spec in OPS.items()},
+    "op": ByValue("op", {name: _op_record(spec) for name, spec in OPERATIONS.items()},
                   doc="run an operation as an account"),
     "advance": Record("step", {"advance": Field(Duration(), required=True,
                                                 doc="move the clock forward by this much")},

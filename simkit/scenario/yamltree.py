@@ -318,3 +318,25 @@ def _plain(value: Any, memo: dict[int, Any] | None = None) -> Any:
         else:
             memo[id(value)] = [_plain(v, memo) for v in value]
     return memo[id(value)]
+
+
+def _tree_of(value: Any, line: int = 0) -> Any:
+    """Plain Python values (a call's keyword arguments) as a tree, every line ``line``.
+
+    Mappings and lists become :class:`_YMap` and :class:`_YList`; a value with a
+    text form that the format reads (a :class:`~simkit.values.addresses.Cidr`)
+    becomes that text.  The format's types then check it as they check a file.
+    """
+    if isinstance(value, dict):
+        out = _YMap(line)
+        for key, item in value.items():
+            out.put(key, _tree_of(item, line), line, line)
+        return out
+    if isinstance(value, list | tuple):
+        seq = _YList(line)
+        seq.extend(_tree_of(item, line) for item in value)
+        seq.lines.extend([line] * len(value))
+        return seq
+    if type(value).__name__ == "Cidr":
+        return str(value)
+    return value

@@ -125,6 +125,9 @@ ERROR_CODES: dict[str, ErrorCode] = _codes(
     # -- parameters --------------------------------------------------------------------
     ErrorCode("MissingParam.CidrOrCidrMask", 400,
               "pool {pool} has no default mask: give a CIDR or a mask"),
+    ErrorCode("MissingParam.Ipv4IpamPoolId", 400,
+              "VPC {vpc}: a mask needs a pool to draw from; give the pool, or the VPC's CIDR",
+              "simkit"),
     ErrorCode("IllegalParam.CidrMask", 400,
               "the mask {mask} is outside 0..{max_mask} for IPv{version}"),
     ErrorCode("InvalidParameter", 400, "{value!r} is not a valid CIDR: {reason}"),
