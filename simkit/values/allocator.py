@@ -457,8 +457,9 @@ class AddressSpace:
 
         It holds the version, the provisioned CIDRs and the allocated blocks in
         address order and, once the ``random`` strategy has indexed the free
-        blocks, that index's order (per prefix length), on which its draws
-        depend.  The free blocks and the heaps are rebuilt from those.
+        blocks, that index's order, on which its draws depend: per prefix
+        length that has free blocks, ``[prefix, [start, ...]]`` with each start
+        as an integer.  The free blocks and the heaps are rebuilt from those.
 
         Examples
         --------
@@ -472,13 +473,12 @@ class AddressSpace:
         True
         """
         order = self._rand_lists
-        v = self.version
         return {
-            "version": v,
+            "version": self.version,
             "provisioned": [str(c) for c in self.provisioned()],
             "allocated": [str(c) for c in self.allocations()],
             "random_order": None if order is None else [
-                str(Cidr(v, s, p)) for p, starts in enumerate(order) for s in starts],
+                [prefix, list(starts)] for prefix, starts in enumerate(order) if starts],
         }
 
     @classmethod
@@ -505,10 +505,10 @@ class AddressSpace:
         if order.value is not None:
             lists: list[list[int]] = [[] for _ in range(space.width + 1)]
             for item in order.items():
-                c = item.cidr()
-                if c.version != version:
-                    raise item.fail(f"an IPv{version} CIDR")
-                lists[c.prefixlen].append(c.value)
+                prefix, starts = item.pair()
+                if not 0 <= prefix.int() <= space.width or lists[prefix.value]:
+                    raise prefix.fail(f"a prefix length of 0 to {space.width}, listed once")
+                lists[prefix.value] = [s.int() for s in starts.items()]
             if sorted((s, p) for p, starts in enumerate(lists) for s in starts) != sorted(
                     space._free.items()):
                 raise order.fail("an ordering of the free blocks of the space")

@@ -115,7 +115,7 @@ class Reader:
         self.value = value
         self._step = step
         self._parent = parent
-        self._read: set[str] = set()
+        self._read: set[str] | None = None      # the keys read so far, once one is
 
     @classmethod
     def of(cls, state: Any, name: str) -> Reader:
@@ -146,14 +146,19 @@ class Reader:
             raise self.fail("an object")
         if key not in self.value:
             raise StateError(f"{self.where} has no field {key!r}")
-        self._read.add(key)
+        self._note(key)
         return Reader(self.value[key], key, self)
+
+    def _note(self, *keys: str) -> None:
+        if self._read is None:
+            self._read = set()
+        self._read.update(keys)
 
     def done(self) -> None:
         """Refuse a field of this object that was never read: the state does not know it."""
         if not isinstance(self.value, dict):
             raise self.fail("an object")
-        unknown = [k for k in self.value if k not in self._read]
+        unknown = [k for k in self.value if k not in (self._read or ())]
         if unknown:
             raise StateError(f"{self.where} has the unknown field {unknown[0]!r}")
 
@@ -161,7 +166,7 @@ class Reader:
         """The keys of this object (all of them count as read)."""
         if not isinstance(self.value, dict):
             raise self.fail("an object")
-        self._read.update(self.value)
+        self._note(*self.value)
         return list(self.value)
 
     def items(self) -> list[Reader]:
@@ -206,14 +211,11 @@ class Reader:
             raise self.fail("a CIDR") from None
 
     def time(self) -> datetime:
-        """A time with its timezone, written in ISO 8601."""
+        """A time written in ISO 8601 (``datetime.isoformat``)."""
         try:
-            value = datetime.fromisoformat(self.str())
+            return datetime.fromisoformat(self.str())
         except ValueError:
-            value = None
-        if value is None or value.tzinfo is None:
-            raise self.fail("an ISO 8601 time with its timezone")
-        return value
+            raise self.fail("an ISO 8601 time") from None
 
     # -- encoded values and records ------------------------------------------------------
     def decode(self) -> Any:
@@ -254,12 +256,14 @@ class Reader:
         if not isinstance(self.value, dict):
             raise self.fail("an object")
         # a field given is one the caller read from here, or one not written here
-        unknown = [k for k in self.value
-                   if k not in names or (k in given and k not in self._read)]
+        read = self._read or ()
+        unknown = [k for k in self.value if k not in names or (k in given and k not in read)]
         if unknown:
             raise StateError(f"{self.where} has the unknown field {unknown[0]!r} "
                              f"(a {cls.__name__} has {', '.join(names)})")
-        values = {k: self[k].decode() for k in self.value if k not in given}
+        self._note(*self.value)
+        values = {k: Reader(v, k, self).decode() if isinstance(v, dict | list) else v
+                  for k, v in self.value.items() if k not in given}
         values.update(given)
         for name, value in values.items():
             check = checks.get(name)
