@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import stat
@@ -15,10 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simkit import Simulation
-from simkit.engine.persist import FORMAT, FORMAT_VERSION, restore, save
+from simkit.engine.persist import FORMAT, FORMAT_VERSION
+from simkit.model.ipam import IpamModel
+from simkit.model.org import Organisation
+from simkit.model.sharing import Shares
 from simkit.scenario import loads
 from simkit.scenario.specs import DemandSpec
-from simkit.values.errors import DomainError, StateFileError, UsageError
+from simkit.values.allocator import AddressSpace
+from simkit.values.errors import DomainError, StateError, StateFileError, UsageError
 
 #: A company whose history uses every kind of state: folders, a member moved and one
 #: removed, external accounts invited (one accepts, one rejects, one lets it expire), a
@@ -121,7 +126,7 @@ def resign(path: Path, edit) -> None:
 
 def refused(path: Path, pattern: str) -> StateFileError:
     with pytest.raises(StateFileError) as info:
-        restore(path)
+        Simulation.restore(path)
     err = info.value
     assert isinstance(err, UsageError)
     assert err.path == str(path)
@@ -138,8 +143,8 @@ STEPS = len(scenario().steps)
 def test_a_restored_simulation_continues_exactly_as_the_original(tmp_path, split):
     original = simulation_after(split)
     path = tmp_path / "mid-run.json"
-    save(original, path)
-    copy = restore(path)
+    original.save(path)
+    copy = Simulation.restore(path)
     assert copy.fingerprint() == original.fingerprint()
     assert copy.log == original.log
     run_on(original, split)
@@ -161,8 +166,8 @@ def test_the_history_used_is_rich():
 def test_every_part_of_the_state_round_trips(tmp_path):
     sim = simulation_after(STEPS)
     sim.advance(timedelta(days=1))
-    save(sim, tmp_path / "s.json")
-    back = restore(tmp_path / "s.json")
+    sim.save(tmp_path / "s.json")
+    back = Simulation.restore(tmp_path / "s.json")
     assert sorted(vars(back)) == sorted(vars(sim))
     assert (back.seed, back.start, back.now) == (sim.seed, sim.start, sim.now)
     assert back.rng.getstate() == sim.rng.getstate()
@@ -193,8 +198,8 @@ def test_every_part_of_the_state_round_trips(tmp_path):
 
 def test_a_restored_simulation_is_wired_to_itself(tmp_path):
     sim = simulation_after(STEPS)
-    save(sim, tmp_path / "s.json")
-    back = restore(tmp_path / "s.json")
+    sim.save(tmp_path / "s.json")
+    back = Simulation.restore(tmp_path / "s.json")
     assert back.model.rng is back.rng
     assert all(p.space.rng is back.rng for p in back.model.pools.values())
     assert back.model.access is back.access
@@ -207,15 +212,42 @@ def test_a_restored_simulation_is_wired_to_itself(tmp_path):
 
 def test_saving_is_deterministic_and_restoring_loses_nothing(tmp_path):
     sim = simulation_after(9)
-    save(sim, tmp_path / "a.json")
-    save(sim, tmp_path / "b.json")
-    save(restore(tmp_path / "a.json"), tmp_path / "c.json")
+    sim.save(tmp_path / "a.json")
+    sim.save(tmp_path / "b.json")
+    Simulation.restore(tmp_path / "a.json").save(tmp_path / "c.json")
     first = (tmp_path / "a.json").read_bytes()
     assert first == (tmp_path / "b.json").read_bytes() == (tmp_path / "c.json").read_bytes()
     document = json.loads(first)
     assert (document["format"], document["version"]) == (FORMAT, FORMAT_VERSION) == (
-        "simkit-state", 1)
+        "simkit-state", 2)
     assert document["checksum"].startswith("sha256:")
+
+
+def test_each_part_reads_back_what_it_writes():
+    sim = simulation_after(STEPS)
+    parts = [(sim.org, lambda state: Organisation.from_state(state, sim.quotas)),
+             (sim.model, lambda state: IpamModel.from_state(state, sim.quotas, rng=sim.rng)),
+             (sim.shares, lambda state: Shares.from_state(state, sim.org, sim._pool_owner)),
+             (sim, Simulation.from_state)]
+    parts += [(p.space, AddressSpace.from_state) for p in sim.model.pools.values()]
+    for part, from_state in parts:
+        state = part.to_state()
+        assert json.loads(json.dumps(state)) == state, type(part).__name__
+        back = from_state(state)
+        assert back.fingerprint() == part.fingerprint(), type(part).__name__
+        assert back.to_state() == state, type(part).__name__
+
+
+def test_a_part_refuses_a_state_it_would_not_write_with_a_state_error():
+    space = AddressSpace(name="docs")
+    space.add_cidr("198.51.100.0/24")
+    state = {**space.to_state(), "allocated": ["198.51.100.0/25", "198.51.100.64/26"]}
+    with pytest.raises(StateError, match=r"^space\.allocated\[1\]: OperationDenied\."
+                                         r"CidrUnavailableInPool: .* overlaps an existing"):
+        AddressSpace.from_state(state)
+    with pytest.raises(StateError, match=r"^org has no field 'edges'$"):
+        Organisation.from_state({"management_account": "mgmt", "nodes": []})
+    assert issubclass(StateError, UsageError)
 
 
 def test_simulation_save_and_restore_delegate(tmp_path):
@@ -234,8 +266,8 @@ def test_demand_given_by_hand_round_trips_and_runs_on_alike(tmp_path):
     sim.add_demand(DemandSpec.of("net", "p", {24: 0.25, 26: 0.75}, count=30, rate=4 / 86400,
                               lifetime=timedelta(days=2)))
     sim.advance(timedelta(days=3))
-    save(sim, tmp_path / "s.json")
-    back = restore(tmp_path / "s.json")
+    sim.save(tmp_path / "s.json")
+    back = Simulation.restore(tmp_path / "s.json")
     assert back.demand[0].masks == ((24, 0.25), (26, 0.75))
     for s in (sim, back):
         s.finish()
@@ -250,8 +282,8 @@ def test_a_simulation_built_by_hand_round_trips(tmp_path):
     sim.do("net", "create_ipam_pool", ipam="ipam-6", pool="v6", scope="ipam-6-public",
            cidrs=["2001:db8::/48"])
     sim.do("net", "create_ipam_pool_allocation", pool="v6", mask=56, allocation="lab")
-    save(sim, tmp_path / "s.json")
-    back = restore(tmp_path / "s.json")
+    sim.save(tmp_path / "s.json")
+    back = Simulation.restore(tmp_path / "s.json")
     assert back.fingerprint() == sim.fingerprint()
     assert str(back.model.allocations["lab"].cidr) == "2001:db8::/56"
 
@@ -260,7 +292,7 @@ def test_a_simulation_built_by_hand_round_trips(tmp_path):
 @pytest.fixture
 def saved(tmp_path) -> Path:
     path = tmp_path / "state.json"
-    save(simulation_after(9), path)    # mid-run: requests are queued
+    simulation_after(9).save(path)    # mid-run: requests are queued
     return path
 
 
@@ -288,13 +320,13 @@ def test_a_truncated_file_is_refused_wherever_it_was_cut(saved):
         refused(saved, r"^the file is truncated: its \d+ bytes end before the JSON document")
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True, 1.5])
+@pytest.mark.parametrize("version", [1, 3, 0, "2", None, True, 2.5])
 def test_an_unknown_format_version_is_refused(saved, version):
     document = json.loads(saved.read_text())
     document["version"] = version
     saved.write_text(json.dumps(document))
     refused(saved, rf"^unsupported state format version {re.escape(json.dumps(version))}: "
-                   r"this simkit \(\S+\) reads version 1 only")
+                   r"this simkit \(\S+\) reads version 2 only")
 
 
 def test_a_changed_or_corrupted_state_fails_its_checksum(saved):
@@ -332,6 +364,10 @@ def _pool(state, pid):
     return next(p for p in state["model"]["pools"] if p["pool"]["id"] == pid)
 
 
+def _space(state, pid):
+    return _pool(state, pid)["space"]
+
+
 MALFORMED = {
     "a missing field": (lambda s: _pool(s, "hz")["pool"].pop("owner"),
                         r"state\.model\.pools\[\d\]\.pool has no field 'owner'"),
@@ -339,29 +375,51 @@ MALFORMED = {
                                   r"state\.model\.pools\[\d\]\.pool\.owner must be of type str"),
     "an unknown field": (lambda s: _pool(s, "hz")["pool"].update(colour="red"),
                          r"has the unknown field 'colour'"),
-    "overlapping allocations": (
+    "overlapping allocated blocks": (
+        lambda s: _space(s, "lucky")["allocated"].append(_space(s, "lucky")["allocated"][0]),
+        r"state\.model\.pools\[2\]\.space\.allocated\[\d+\]: "
+        r"OperationDenied\.CidrUnavailableInPool: .* overlaps an existing allocation"),
+    "a block outside every provisioned CIDR": (
+        lambda s: _space(s, "lucky")["allocated"].append("192.0.2.0/24"),
+        r"does not lie wholly inside one provisioned CIDR"),
+    "two allocations of one block": (
         lambda s: s["model"]["allocations"].append(
             {**s["model"]["allocations"][-1], "id": "twin"}),
-        r"state\.model\.allocations\[\d+\]: OperationDenied\.CidrUnavailableInPool"),
-    "a CIDR outside every provisioned CIDR": (
+        r"state\.model\.allocations\[\d+\]\.cidr must be a block of the space of pool "
+        r"\S+ that no other allocation holds"),
+    "an allocation its pool's space does not hold": (
         lambda s: s["model"]["allocations"][-1].update(cidr={"$cidr": "192.0.2.0/24"}),
-        r"does not lie wholly inside one provisioned CIDR"),
+        r"allocations\[\d+\]\.cidr must be a block of the space of pool"),
+    "a prefix length listed twice in a random order": (
+        lambda s: _space(s, "lucky")["random_order"].append(_space(s, "lucky")["random_order"][0]),
+        r"random_order\[\d+\]\[0\] must be a prefix length of 0 to 32, listed once"),
+    "a block no allocation holds": (
+        lambda s: s["model"]["allocations"].pop(),
+        r"state\.model\.pools: the space of pool \S+ holds \d+ blocks, but \d+ allocations "
+        r"are in it"),
+    "a random order that is not of the free blocks": (
+        lambda s: _space(s, "lucky")["random_order"].pop(),
+        r"state\.model\.pools\[2\]\.space\.random_order must be an ordering of the free "
+        r"blocks"),
     "overlapping provisioned CIDRs": (
         lambda s: _pool(s, "corp")["space"]["provisioned"].append("10.0.128.0/17"),
         r"provisioned\[1\]: OperationDenied\.CidrConflict"),
     "a bad CIDR": (lambda s: _pool(s, "corp")["space"]["provisioned"].append("10.0.0.1/8"),
-                   r"provisioned\[1\]\.\$cidr must be a CIDR"),
-    "a bad time": (lambda s: s.update(now={"$time": "yesterday"}),
-                   r"state\.now\.\$time must be an ISO 8601 time"),
+                   r"provisioned\[1\] must be a CIDR"),
+    "a bad time": (lambda s: s.update(now="yesterday"), r"state\.now must be an ISO 8601 time"),
+    "a bad time in a record": (
+        lambda s: s["shares"]["shares"][0].update(created_at={"$time": "yesterday"}),
+        r"state\.shares\.shares\[0\]\.created_at\.\$time must be an ISO 8601 time"),
     "a generator state of the wrong size": (
         lambda s: s["rng"]["state"].pop(), r"state\.rng must be the state of a random generator"),
     "a generator with a text gauss_next": (lambda s: s["rng"].update(gauss_next="0.5"),
                                            r"state\.rng\.gauss_next must be null or a number"),
-    "an unknown tag": (lambda s: s.update(start={"$when": 1}), r"unknown tag '\$when'"),
-    "an unknown record": (lambda s: s["attributes"].update(last_imports=[
-        {"$record": ["Rocket", {}]}]), r"must be a record type"),
-    "an unknown attribute": (lambda s: s["attributes"].update(rocket=1),
-                             r"the attribute 'rocket', which a Simulation of this simkit"),
+    "an unknown tag": (lambda s: s["log"]["rows"][0].__setitem__(0, {"$when": 1}),
+                       r"state\.log\.rows\[0\]\.time has the unknown tag '\$when'"),
+    "an unknown field of the state": (lambda s: s.update(rocket=1),
+                                      r"state has the unknown field 'rocket'"),
+    "an unknown field of a part": (lambda s: s["model"].update(rocket=1),
+                                   r"state\.model has the unknown field 'rocket'"),
     "an unknown share status": (lambda s: s["shares"]["shares"][0].update(status="Gone"),
                                 r"shares\[0\]\.status must be \"Active\" or \"Deleted\""),
     "a child pool its source does not list": (
@@ -369,9 +427,26 @@ MALFORMED = {
         r"pool corp: its children are not the pools whose source it is"),
     "a queue entry of no demand": (lambda s: s["queue"][0].update(demand=7),
                                    r"queue\[0\]\.demand must be the index of a demand entry"),
-    "a folder tree with a cycle": (
+    "a folder under a folder its path does not name": (
         lambda s: s["org"]["edges"].append(["folder:Business/Retail", "folder:Business"]),
+        r"state\.org\.edges\[\d+\] must be an edge from a folder to a folder of its path"),
+    "an account in two folders": (
+        lambda s: s["org"]["edges"].append(["folder:Business/Retail", "account:shop"]),
         r"state\.org is not a resource directory"),
+    "a malformed principal": (
+        lambda s: s["shares"]["shares"][0]["principals"].append("team:net"),
+        r"state\.shares\.shares\[0\]\.principals\[\d\] must be a principal"),
+    "two invitations of one account to one share": (
+        lambda s: s["shares"]["invitations"].append(s["shares"]["invitations"][0]),
+        r"state\.shares\.invitations\[\d\] must be the one invitation of its account"),
+    "a queue entry the queue did not number": (
+        lambda s: s["queue"][0].update(seq=s["seq"] + 1),
+        r"state\.queue\[0\]\.seq must be a number the queue handed out"),
+    "an expiry without its VPC": (
+        lambda s: s["queue"][0].update(kind="expire"),
+        r"state\.queue\[0\]\.vpc must be the VPC of an expiry"),
+    "a series row of the wrong size": (lambda s: s["series"][0].pop(),
+                                       r"state\.series\[0\] must be a list of 5 values"),
     "an unknown quota": (lambda s: s["quotas"].update(rockets=3),
                          r"state\.quotas: unknown quota 'rockets'"),
     "a VPC linked to another's allocation": (
@@ -396,7 +471,7 @@ def test_a_state_save_would_not_write_is_refused_even_with_a_valid_checksum(save
 def test_random_damage_is_refused_or_harmless(tmp_path_factory, data):
     path = tmp_path_factory.getbasetemp() / "damaged.json"
     if not path.with_suffix(".orig").exists():
-        save(simulation_after(9), path.with_suffix(".orig"))
+        simulation_after(9).save(path.with_suffix(".orig"))
     original = path.with_suffix(".orig").read_bytes()
     damaged = bytearray(original)
     for _ in range(data.draw(st.integers(1, 3))):
@@ -406,11 +481,11 @@ def test_random_damage_is_refused_or_harmless(tmp_path_factory, data):
         del damaged[data.draw(st.integers(0, len(damaged))):]
     path.write_bytes(bytes(damaged))
     try:
-        back = restore(path)
+        back = Simulation.restore(path)
     except StateFileError as err:
         assert err.path == str(path) and err.problem
         return
-    assert back.fingerprint() == restore(path.with_suffix(".orig")).fingerprint()
+    assert back.fingerprint() == Simulation.restore(path.with_suffix(".orig")).fingerprint()
 
 
 # -- atomic writes ----------------------------------------------------------------------------
@@ -420,7 +495,7 @@ def listing(directory: Path) -> list[str]:
 
 def test_an_interrupted_save_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     path = tmp_path / "state.json"
-    save(simulation_after(3), path)
+    simulation_after(3).save(path)
     before = path.read_bytes()
     later = simulation_after(STEPS)
 
@@ -429,11 +504,11 @@ def test_an_interrupted_save_leaves_the_previous_file_whole(tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "fsync", power_cut)
     with pytest.raises(StateFileError, match=r"state\.json: cannot write the file: Input/output"):
-        save(later, path)
+        later.save(path)
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert listing(tmp_path) == ["state.json"]
-    assert restore(path).fingerprint() == simulation_after(3).fingerprint()
+    assert Simulation.restore(path).fingerprint() == simulation_after(3).fingerprint()
 
 
 def test_an_interrupt_during_the_write_leaves_no_half_file(tmp_path, monkeypatch):
@@ -446,39 +521,44 @@ def test_an_interrupt_during_the_write_leaves_no_half_file(tmp_path, monkeypatch
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        save(simulation_after(3), path)
+        simulation_after(3).save(path)
     monkeypatch.setattr(os, "replace", real_replace)
     assert listing(tmp_path) == []
 
 
 def test_a_value_that_cannot_be_saved_writes_nothing(tmp_path):
     path = tmp_path / "state.json"
-    save(simulation_after(3), path)
+    simulation_after(3).save(path)
     before = path.read_bytes()
     sim = simulation_after(3)
     sim.hook = print
     with pytest.raises(StateFileError, match=r"cannot be saved: attribute hook of the "
-                                             r"Simulation: a value of type builtin_function"):
-        save(sim, path)
+                                             r"Simulation is not part of its saved state"):
+        sim.save(path)
+    sim = simulation_after(3)
+    sim.add_demand(DemandSpec.of("net", "hz", 24, count=1, rate=math.nan))
+    with pytest.raises(StateFileError, match=r"cannot be saved: it holds a number that is not "
+                                             r"finite \(NaN or infinite\)"):
+        sim.save(path)
     assert path.read_bytes() == before and listing(tmp_path) == ["state.json"]
 
 
 def test_a_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(StateFileError, match=r"cannot write the file: No such file"):
-        save(simulation_after(0), tmp_path / "nowhere" / "state.json")
+        simulation_after(0).save(tmp_path / "nowhere" / "state.json")
 
 
 def test_a_saved_file_keeps_the_permissions_of_the_one_it_replaces(tmp_path):
     path = tmp_path / "state.json"
-    save(simulation_after(0), path)
+    simulation_after(0).save(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     path.chmod(0o600)
-    save(simulation_after(1), path)
+    simulation_after(1).save(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_a_refused_restore_is_a_usage_error_not_a_domain_error(saved):
     saved.write_text("{")
     with pytest.raises(UsageError):
-        restore(saved)
+        Simulation.restore(saved)
     assert not issubclass(StateFileError, DomainError)

@@ -19,7 +19,9 @@ from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["EVENT_FIELDS", "Event", "events_frame"]
+from ..values.state import Reader, encode
+
+__all__ = ["EVENT_FIELDS", "Event", "events_frame", "events_from_state", "events_to_state"]
 
 #: Columns of the events frame, in order.
 EVENT_FIELDS = ("time", "step", "source", "op", "actor", "pool", "resource", "outcome",
@@ -64,3 +66,39 @@ def events_frame(events: list[Event]) -> Any:
                    "expected", "message"):
         frame[column] = frame[column].astype("object")
     return frame
+
+
+def events_to_state(events: list[Event]) -> dict[str, Any]:
+    """The events as plain data: the field names once, then one row of values per event.
+
+    Examples
+    --------
+    >>> from datetime import timezone
+    >>> e = Event(time=datetime(2026, 1, 1, tzinfo=timezone.utc), step=1, source="step",
+    ...           op="advance", outcome="clock")
+    >>> state = events_to_state([e])
+    >>> state["rows"][0][:4]
+    [{'$time': '2026-01-01T00:00:00+00:00'}, 1, 'step', 'advance']
+    >>> events_from_state(state) == [e]
+    True
+    """
+    return {"fields": list(EVENT_FIELDS),
+            "rows": [[encode(value) for value in astuple(e)] for e in events]}
+
+
+def events_from_state(state: Any) -> list[Event]:
+    """The events :func:`events_to_state` wrote (``state`` may be a
+    :class:`~simkit.values.state.Reader`); a malformed row is a StateError."""
+    at = Reader.of(state, "log")
+    names = [n.str() for n in at["fields"].items()]
+    if len(set(names)) != len(names):
+        raise at["fields"].fail("distinct field names")
+    events = []
+    for row in at["rows"].items():
+        values = row.items()
+        if len(values) != len(names):
+            raise row.fail(f"a list of {len(names)} values")
+        record = {name: v.value for name, v in zip(names, values, strict=True)}
+        events.append(Reader(record, row.where).build(Event))
+    at.done()
+    return events

@@ -39,6 +39,7 @@ from typing import Any
 
 from ..model.discovery import discovers
 from ..model.ipam import IpamModel
+from ..model.objects import Allocation
 from ..model.org import Organisation
 from ..model.permissions import SharingAccess
 from ..model.sharing import Shares
@@ -50,7 +51,9 @@ from ..values.addresses import Cidr, parse_cidr
 from ..values.clock import DEFAULT_START, Clock
 from ..values.errors import DomainError, ScenarioError, SimkitError, UsageError
 from ..values.quotas import Quotas
-from .events import Event, events_frame
+from ..values.state import Reader, check_attributes, encode_fields
+from .events import Event, events_frame, events_from_state, events_to_state
+from .persist import read_state, write_state
 
 __all__ = ["DEFAULT_START", "Clock", "Result", "Simulation", "check_seed"]
 
@@ -125,17 +128,171 @@ class Simulation:
                       for p in sorted(self._queue)))
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the whole state to ``path``, atomically: see :func:`simkit.engine.persist.save`."""
-        from .persist import save
+        """Write the whole state to ``path``, atomically.
 
-        save(self, path)
+        The file is the versioned, checksummed JSON document of
+        :mod:`simkit.engine.persist` around :meth:`to_state`; an interrupted
+        save leaves the previous file (or none).  :meth:`restore` reads it
+        back into a simulation that continues exactly as this one would: the
+        same requests at the same times, the same blocks, the same draws.
+
+        Raises
+        ------
+        StateFileError
+            When the file cannot be written or the simulation holds a value
+            that cannot be saved; the previous file, if any, is left as it was.
+
+        Examples
+        --------
+        >>> from pathlib import Path
+        >>> from tempfile import TemporaryDirectory
+        >>> sim = Simulation(seed=7, management_account="mgmt")
+        >>> sim.org.add_account("net")
+        >>> _ = sim.do("net", "create_ipam", ipam="ipam-1", region="cn-hangzhou")
+        >>> _ = sim.do("net", "create_ipam_pool", ipam="ipam-1", pool="hz",
+        ...            region="cn-hangzhou", cidrs=["10.0.0.0/16"], strategy="random")
+        >>> with TemporaryDirectory() as tmp:
+        ...     sim.save(Path(tmp) / "sim.json")
+        ...     back = Simulation.restore(Path(tmp) / "sim.json")
+        >>> back.fingerprint() == sim.fingerprint()
+        True
+        >>> mine = back.do("net", "create_vpc", vpc="vpc-a", pool="hz", mask=24).cidr
+        >>> mine == sim.do("net", "create_vpc", vpc="vpc-a", pool="hz", mask=24).cidr
+        True
+        """
+        write_state(path, self.to_state)
 
     @classmethod
     def restore(cls, path: str | os.PathLike[str]) -> Simulation:
-        """Read a simulation written by :meth:`save`: see :func:`simkit.engine.persist.restore`."""
-        from .persist import restore
+        """Read a simulation written by :meth:`save`.
 
-        return restore(path)
+        Raises
+        ------
+        StateFileError
+            For a file that cannot be read, is empty, truncated or not JSON, is
+            not a simkit state file, has an unknown format version, fails its
+            checksum, or holds a state that :meth:`from_state` refuses.
+        """
+        return read_state(path, cls.from_state)
+
+    #: The attributes :meth:`to_state` writes or :meth:`from_state` rebuilds.
+    _STATE = frozenset({"seed", "rng", "clock", "start", "quotas", "org", "shares", "access",
+                        "model", "reserved", "connected_scopes", "log", "demand", "_queue",
+                        "_seq", "_series", "_series_last", "_step", "last_imports"})
+
+    def to_state(self) -> dict[str, Any]:
+        """The whole simulation as plain data (see :mod:`simkit.values.state`).
+
+        The seed, start and clock, the generator's state, every quota, the
+        organisation, the IPAM model and the shares (each written by its own
+        ``to_state``), the reserved ranges and connected scopes, the demand
+        entries, the queue of generated requests and its counter, the event
+        log, the utilisation series (rows ``[time, step, pool, provisioned_ips,
+        allocated_ips]``) with the figures last noted per pool, the step being
+        run and the allocations of the last auto import.
+
+        Raises
+        ------
+        TypeError
+            When the simulation holds an attribute or a value that cannot be saved.
+        """
+        check_attributes(self, self._STATE)
+        version, internal, gauss = self.rng.getstate()
+        return {
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "now": self.clock.now.isoformat(),
+            "rng": {"version": version, "state": list(internal), "gauss_next": gauss},
+            "quotas": dict(self.quotas),
+            "org": self.org.to_state(),
+            "model": self.model.to_state(),
+            "shares": self.shares.to_state(),
+            "reserved": [[name, str(cidr)] for name, cidr in self.reserved],
+            "connected_scopes": [list(group) for group in self.connected_scopes],
+            "demand": [encode_fields(spec) for spec in self.demand],
+            "queue": [encode_fields(p) for p in self._queue],
+            "seq": self._seq,
+            "log": events_to_state(self.log),
+            "series": [[when.isoformat(), *rest] for when, *rest in self._series],
+            "series_last": {pool: list(figures) for pool, figures in self._series_last.items()},
+            "step": self._step,
+            "last_imports": [encode_fields(a) for a in self.last_imports],
+        }
+
+    @classmethod
+    def from_state(cls, state: Any) -> Simulation:
+        """The simulation :meth:`to_state` wrote, wired to itself as a new one is.
+
+        ``state`` is the plain data or a :class:`~simkit.values.state.Reader` of
+        it.  Each part is checked as its own ``from_state`` checks it; a queued
+        request must be of a demand entry.  A state that :meth:`to_state` would
+        not write is refused with :class:`~simkit.values.errors.StateError`.
+        """
+        at = Reader.of(state, "state")
+        raised = at["quotas"]
+        try:
+            quotas = Quotas({key: raised[key].int() for key in raised.names()})
+        except UsageError as err:  # an unknown quota, or a negative one
+            raise raised.error(str(err)) from None
+        org = Organisation.from_state(at["org"], quotas)
+        sim = cls(seed=at["seed"].int(minimum=0), start=at["start"].time(), quotas=quotas,
+                  org=org)
+        sim._restore_rng(at["rng"])
+        sim.clock.now = at["now"].time()
+        sim.shares = Shares.from_state(at["shares"], org, sim._pool_owner, quotas,
+                                       clock=sim.clock)
+        sim.access = SharingAccess(org, sim.shares)
+        sim.model = IpamModel.from_state(at["model"], quotas, rng=sim.rng, clock=sim.clock,
+                                         access=sim.access)
+        sim.reserved = [(name.str(), cidr.cidr())
+                        for name, cidr in (item.pair() for item in at["reserved"].items())]
+        sim.connected_scopes = [tuple(scope.str() for scope in group.items())
+                                for group in at["connected_scopes"].items()]
+        for item in at["demand"].items():
+            spec = item.build(DemandSpec)
+            if (spec.every is None) == (spec.rate is None):
+                raise item.fail("a demand entry with exactly one of every and rate")
+            sim.demand.append(spec)
+        sim._seq = at["seq"].int(minimum=0)
+        sim._queue = [sim._pending_from_state(item) for item in at["queue"].items()]
+        heapq.heapify(sim._queue)
+        sim.log = events_from_state(at["log"])
+        for item in at["series"].items():
+            when, step, pool, provisioned, allocated = item.fixed(5)
+            sim._series.append((when.time(), step.optional(Reader.int), pool.str(),
+                                provisioned.int(minimum=0), allocated.int(minimum=0)))
+        last = at["series_last"]
+        for pool in last.names():
+            provisioned, allocated = last[pool].pair()
+            sim._series_last[pool] = (provisioned.int(minimum=0), allocated.int(minimum=0))
+        sim._step = at["step"].optional(Reader.int)
+        sim.last_imports = [item.build(Allocation) for item in at["last_imports"].items()]
+        at.done()
+        return sim
+
+    def _restore_rng(self, at: Reader) -> None:
+        gauss = at["gauss_next"].value
+        if gauss is not None and (not isinstance(gauss, int | float) or isinstance(gauss, bool)):
+            raise at["gauss_next"].fail("null or a number")
+        try:
+            self.rng.setstate((at["version"].int(), tuple(v.int() for v in at["state"].items()),
+                               gauss))
+        except (TypeError, ValueError, OverflowError):
+            raise at.fail("the state of a random generator") from None
+        at.done()
+
+    def _pending_from_state(self, at: Reader) -> _Pending:
+        pending = at.build(_Pending)
+        if pending.kind not in ("request", "expire"):
+            raise at["kind"].fail('"request" or "expire"')
+        if not 0 <= pending.demand < len(self.demand):
+            raise at["demand"].fail(
+                f"the index of a demand entry (0 to {len(self.demand) - 1})")
+        if not 0 < pending.seq <= self._seq:
+            raise at["seq"].fail(f"a number the queue handed out (1 to {self._seq})")
+        if (pending.kind == "expire") != (pending.vpc is not None):
+            raise at["vpc"].fail("the VPC of an expiry (and null for a request)")
+        return pending
 
     @property
     def events(self) -> Any:

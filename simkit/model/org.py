@@ -41,8 +41,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..values.errors import DomainError, UsageError
+from ..values.errors import DomainError, StateError, UsageError
 from ..values.quotas import Quotas
+from ..values.state import Reader, check_attributes
 
 __all__ = ["ROOT", "Organisation", "Principal"]
 
@@ -371,6 +372,88 @@ class Organisation:
         return (f"<Organisation management_account={self.management_account!r} "
                 f"folders={len(self.folders())} members={len(self.members())} "
                 f"externals={len(self._externals)}>")
+
+    #: The attributes :meth:`to_state` writes or :meth:`from_state` is given.
+    _STATE = frozenset({"management_account", "quotas", "graph", "_externals"})
+
+    def to_state(self) -> dict[str, Any]:
+        """The organisation as plain data (see :mod:`simkit.values.state`).
+
+        The graph's nodes as ``[node, kind, path]`` (``path`` is None for an
+        account) and its edges as ``[parent, child]``, both in the graph's
+        order; the external accounts sorted.  The quotas are the simulation's.
+
+        Examples
+        --------
+        >>> org = Organisation("mgmt")
+        >>> org.add_account("dev")
+        >>> org.to_state()["edges"]
+        [['folder:Root', 'account:mgmt'], ['folder:Root', 'account:dev']]
+        >>> Organisation.from_state(org.to_state()).fingerprint() == org.fingerprint()
+        True
+        """
+        check_attributes(self, self._STATE)
+        return {
+            "management_account": self.management_account,
+            "nodes": [[node, data.get("kind"), data.get("path")]
+                      for node, data in self.graph.nodes(data=True)],
+            "edges": [[u, v] for u, v in self.graph.edges()],
+            "externals": self.externals(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Any, quotas: Quotas | None = None) -> Organisation:
+        """The organisation :meth:`to_state` wrote, with ``quotas`` in force.
+
+        ``state`` is the plain data or a :class:`~simkit.values.state.Reader` of it.
+        The folders and accounts must form one tree under Root that holds the
+        management account, each folder below the folder its path names; an
+        external account is not a member.  Anything else is refused with
+        :class:`~simkit.values.errors.StateError`.
+        """
+        at = Reader.of(state, "org")
+        management = at["management_account"]
+        try:
+            org = cls(management.str(), quotas)
+        except UsageError as err:  # not an account id
+            raise management.error(str(err)) from None
+        graph = nx.DiGraph()
+        for item in at["nodes"].items():
+            node, kind, path = (x.value for x in item.fixed(3))
+            if kind == "folder" and isinstance(path, str) and node == _folder_node(path):
+                try:
+                    if _check_folder_path(path) != path:
+                        raise UsageError(f"{path!r} is not a full folder path")
+                except UsageError as err:
+                    raise item.error(str(err)) from None
+                graph.add_node(node, kind="folder", path=path)
+            elif kind == "account" and path is None and isinstance(node, str) \
+                    and node.startswith("account:") and node != "account:":
+                graph.add_node(node, kind="account")
+            else:
+                raise item.fail("a node [folder:PATH, \"folder\", PATH] or "
+                                "[account:ID, \"account\", null]")
+        for item in at["edges"].items():
+            u, v = (x.str() for x in item.pair())
+            if u not in graph or v not in graph or graph.nodes[u]["kind"] != "folder":
+                raise item.fail("an edge from a folder to a folder or account of the state")
+            if graph.nodes[v]["kind"] == "folder" and \
+                    _parent(graph.nodes[v]["path"]) != graph.nodes[u]["path"]:
+                raise item.fail("an edge from a folder to a folder of its path")
+            graph.add_edge(u, v)
+        if (_ROOT_NODE not in graph or not nx.is_arborescence(graph)
+                or graph.in_degree(_ROOT_NODE) != 0
+                or _account_node(org.management_account) not in graph):
+            raise StateError(f"{at.where} is not a resource directory: its folders and "
+                             "accounts must form one tree under folder:Root that holds the "
+                             "management account")
+        org.graph = graph
+        externals = at["externals"]
+        org._externals = {a.str() for a in externals.items()}
+        if any(not a or org.is_member(a) for a in org._externals):
+            raise externals.fail("accounts that are not members")
+        at.done()
+        return org
 
     # -- helpers -----------------------------------------------------------------------
 

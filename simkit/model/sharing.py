@@ -45,11 +45,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..values.clock import DEFAULT_START, Clock
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import Quotas
+from ..values.state import Reader, check_attributes, encode_fields
 
 if TYPE_CHECKING:
     from .org import Organisation, Principal
@@ -450,6 +451,79 @@ class Shares:
         return {pool for s in shares.values()
                 if s.active and self._holds(account, s, invitations)
                 for pool in s.resources if self.pool_owner(pool) != account}
+
+    # -- saved state ---------------------------------------------------------------
+    #: The attributes :meth:`to_state` writes or :meth:`from_state` is given.
+    _STATE = frozenset({"org", "pool_owner", "quotas", "clock", "_shares", "_invitations"})
+
+    def to_state(self) -> dict[str, Any]:
+        """The shares and invitations as plain data (see :mod:`simkit.values.state`).
+
+        Both in creation order, field by field; a principal as its text
+        (``rd``, ``folder:PATH``, ``account:ID``).  The collaborators are not
+        part of it.
+
+        Examples
+        --------
+        >>> from simkit.model.org import Organisation
+        >>> org = Organisation("mgmt")
+        >>> shares = Shares(org, {"corp": "mgmt"}.get)
+        >>> _ = shares.create("mgmt", "rs-all", ["corp"], ["rd"])
+        >>> shares.to_state()["shares"][0]["principals"]
+        ['rd']
+        >>> back = Shares.from_state(shares.to_state(), org, {"corp": "mgmt"}.get)
+        >>> back.fingerprint() == shares.fingerprint()
+        True
+        """
+        check_attributes(self, self._STATE)
+        return {
+            "shares": [{**encode_fields(s, skip=("principals",)),
+                        "principals": [str(p) for p in s.principals]}
+                       for s in self._shares.values()],
+            "invitations": [encode_fields(i) for i in self._invitations.values()],
+        }
+
+    @classmethod
+    def from_state(cls, state: Any, org: Organisation,
+                   pool_owner: Callable[[str], str | None], quotas: Quotas | None = None,
+                   clock: Callable[[], datetime] | None = None) -> Shares:
+        """The registry :meth:`to_state` wrote, wired as the constructor wires it.
+
+        ``state`` is the plain data or a :class:`~simkit.values.state.Reader` of it.
+        A share of an unknown status, an invitation to no share or of an unknown
+        status, two invitations of one account to one share, or a malformed
+        principal are refused with :class:`~simkit.values.errors.StateError`.
+        """
+        from .org import Principal
+
+        at = Reader.of(state, "shares")
+        new = cls(org, pool_owner, quotas, clock)
+        for item in at["shares"].items():
+            principals = []
+            for text in item["principals"].items():
+                kind, _, value = text.str().partition(":")
+                try:
+                    principals.append(Principal(kind, value))
+                except UsageError:
+                    raise text.fail("a principal: rd, folder:PATH or account:ID") from None
+            share = item.build(ResourceShare, principals=principals)
+            if share.id in new._shares:
+                raise item["id"].fail("an id not used before")
+            if share.status not in ("Active", "Deleted"):
+                raise item["status"].fail('"Active" or "Deleted"')
+            new._shares[share.id] = share
+        for item in at["invitations"].items():
+            invitation = item.build(Invitation)
+            if invitation.share not in new._shares:
+                raise item["share"].fail("a share of the state")
+            if invitation.status not in ("Pending", "Accepted", "Rejected"):
+                raise item["status"].fail('"Pending", "Accepted" or "Rejected"')
+            key = invitation.share, invitation.account
+            if key in new._invitations:
+                raise item.fail("the one invitation of its account to its share")
+            new._invitations[key] = invitation
+        at.done()
+        return new
 
 
 def _check_list(names: object, what: str) -> None:

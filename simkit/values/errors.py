@@ -31,6 +31,7 @@ __all__ = [
     "ErrorCode",
     "ScenarioError",
     "SimkitError",
+    "StateError",
     "StateFileError",
     "UsageError",
     "error_code",
@@ -43,6 +44,14 @@ class SimkitError(Exception):
 
 class UsageError(SimkitError, ValueError):
     """The Python API was called with values it cannot accept."""
+
+
+class StateError(UsageError):
+    """A saved state (the plain data a ``to_state`` method writes) is not one it would write.
+
+    The message names the place in the state and the rule, e.g.
+    ``state.model.pools[2].pool.owner must be of type str, not 5``.
+    """
 
 
 class StateFileError(UsageError):
