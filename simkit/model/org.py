@@ -37,6 +37,7 @@ False
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from dataclasses import dataclass
 
 import networkx as nx
