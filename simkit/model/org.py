@@ -37,8 +37,8 @@ False
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
