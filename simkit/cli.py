@@ -62,7 +62,8 @@ def _summary(run: Any, out: TextIO) -> None:
         elif e.message and e.outcome != "error":
             happened += f" ({e.message})"
         detail = f": {e.message}" if e.outcome == "error" and e.message else ""
-        out.write(f"  step {e.step} ({e.op}{' as ' + e.actor if e.actor else ''}): "
+        out.write(f"  {scenario.file}:{_line_of(run, e.step)}: step {e.step} "
+                  f"({e.op}{' as ' + e.actor if e.actor else ''}): "
                   f"expected {e.expected}, got {happened}{detail}\n")
     util = run.utilisation()
     if len(util):
@@ -81,14 +82,27 @@ def _summary(run: Any, out: TextIO) -> None:
                       f" ({row.overlap})\n")
 
 
+def _line_of(run: Any, step: int | None) -> int | None:
+    """The YAML line of step number ``step`` of the run's scenario."""
+    steps = run.scenario.steps
+    return steps[step - 1].line if step is not None and 0 < step <= len(steps) else None
+
+
 def _json_result(run: Any) -> dict[str, Any]:
+    """A run as JSON: its verdict, every step's outcome, the failures and the frames."""
+
+    def outcome(e: Any) -> dict[str, Any]:
+        return {"step": e.step, "line": _line_of(run, e.step), "op": e.op, "actor": e.actor,
+                "outcome": e.outcome, "error_code": e.error_code, "cidr": e.cidr,
+                "items": None if e.items is None else list(e.items), "expected": e.expected,
+                "met": e.met, "message": e.message}
+
     return {
         "file": str(run.scenario.file),
         "name": run.scenario.name,
         "ok": run.ok,
-        "failures": [{"step": e.step, "op": e.op, "actor": e.actor, "expected": e.expected,
-                      "outcome": e.outcome, "error_code": e.error_code, "cidr": e.cidr,
-                      "message": e.message} for e in run.failures],
+        "steps": [outcome(e) for e in run.log if e.source == "step"],
+        "failures": [outcome(e) for e in run.failures],
         "utilisation": json.loads(run.utilisation().to_json(orient="records")),
         "conflicts": json.loads(run.conflicts().to_json(orient="records")),
     }

@@ -503,7 +503,7 @@ class Simulation:
                 f"auto import: {imported}")
         return self._log(Event(self.clock.now, index, source, op, actor,
                                result.pool or pool, result.resource or resource, "ok", None,
-                               cidr, expected, met, message))
+                               cidr, expected, met, message, result.items))
 
     def _check(self, step: Any) -> Event:
         spec = dict(step.check)

@@ -406,7 +406,7 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         actions=("delete_ipam_pool_cidr",)),
     Operation(
         "create_vpc", "CreateVpc", "VPC",
-        "CreateVpc from a pool (neither mask nor cidr: the pool's default mask)",
+        "CreateVpc: from a pool (mask, cidr, or its default mask), or Unmanaged (cidr, no pool)",
         {"vpc": _a(_ID, "new VPC id", True),
          "pool": _a(_ID, "the pool (none: an Unmanaged VPC with the given cidr)"),
          "mask": _MASK, "cidr": _CIDR},
