@@ -437,7 +437,13 @@ def test_requests_must_obey_the_pools_rules(model, op, request_):
     ({"cidr": "not-a-cidr"}, "InvalidParameter"),
     ({"cidr": "10.0.0.0/24", "mask": 24}, "InvalidParameter"),
     ({"mask": 33}, "IllegalParam.CidrMask"),
-    ({"cidr": "10.0.0.0/33"}, "IllegalParam.CidrMask"),
+    ({"mask": -1}, "IllegalParam.CidrMask"),
+    ({"mask": " 24"}, "IllegalParam.CidrMask"),
+    ({"cidr": "10.0.0.0/33"}, "InvalidParameter"),
+    ({"cidr": "10.0.0.0/24 "}, "InvalidParameter"),
+    ({"cidr": " 10.0.0.0/24"}, "InvalidParameter"),
+    ({"cidr": "10.0.0.0 /24"}, "InvalidParameter"),
+    ({"cidr": "10.0.0.0"}, "InvalidParameter"),
     ({"cidr": "2001:db8::/48"}, "Mismatch.IpVersionAndIpamPoolIpVersion"),
 ])
 def test_malformed_requests(model, kwargs, code):
