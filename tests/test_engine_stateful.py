@@ -274,8 +274,11 @@ class EngineMachine(RuleBasedStateMachine):
         region = data.draw(st.sampled_from([R1, R2]))
         args = dict(vpc=vpc, pool=pool, mask=mask, region=region)
         if v is None or v.owner != actor or v.region != region:
+            # the pool is looked up first, then the VPC
+            sees = pool in self.sim.model.pools and pool in visible_pools(self.sim, actor)
+            code = "ResourceNotFound.Vpc" if sees else "ResourceNotFound.IpamPool"
             outcome = self.attempt(actor, "associate_vpc_cidr_block", **args)
-            assert isinstance(outcome, DomainError) and outcome.code == "ResourceNotFound.Vpc"
+            assert isinstance(outcome, DomainError) and outcome.code == code, (outcome, code)
         else:
             self.pool_request(actor, "associate_vpc_cidr_block", pool,
                               ["associate_vpc_cidr_block"], **args)

@@ -519,7 +519,12 @@ def test_secondary_cidrs_per_vpc_quota(model):
 
 def test_only_the_vpc_owner_associates_and_deletes_in_the_vpcs_region(model):
     model.create_vpc(OWNER, "vpc-1", HZ, pool="hz")
-    expect_error("ResourceNotFound.Vpc", model.associate_vpc_cidr_block, DEV, "vpc-1", HZ,
+    # DEV does not see hz: the pool is looked up first
+    expect_error("ResourceNotFound.IpamPool", model.associate_vpc_cidr_block, DEV, "vpc-1", HZ,
+                 pool="hz")
+    shared = with_pools(make_model(access=Policy({DEV: PRINCIPAL})))
+    shared.create_vpc(OWNER, "vpc-1", HZ, pool="hz")
+    expect_error("ResourceNotFound.Vpc", shared.associate_vpc_cidr_block, DEV, "vpc-1", HZ,
                  pool="hz")
     expect_error("ResourceNotFound.Vpc", model.associate_vpc_cidr_block, OWNER, "vpc-1", SH,
                  pool="hz")
@@ -696,9 +701,11 @@ def test_the_first_failing_check_is_the_error():
     model.associate_vpc_cidr_block(DEV, "w", SH, pool="sh", mask=24)     # w is at its quota
     taken = "10.1.0.0/24"
     rows = [
-        (DEV, "nope", "nope", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.Vpc"),
+        (DEV, "nope", "nope", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
         (DEV, "w", "nope", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
-        (STRANGER, "sv", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
+        (STRANGER, "nope", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
+        (VIEWER, "nope", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.Vpc"),
+        (DEV, "sv", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.Vpc"),
         (VIEWER, "vv", "hz", {"cidr": "10.0.0.1/24"}, "Forbidden"),
         (DEV, "w", "hz", {"cidr": "10.0.0.1/24"}, "InvalidParameter"),
         (DEV, "w", "hz", {"mask": 33}, "IllegalParam.CidrMask"),

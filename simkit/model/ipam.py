@@ -588,6 +588,17 @@ class IpamModel(VpcRequests):
         self.access.check(actor, p, action)
         return p
 
+    def _seen_pool(self, actor: str, pool: str) -> Pool:
+        """The pool ``pool`` if ``actor`` sees it, else ``ResourceNotFound.IpamPool``.
+
+        The action is not checked: the caller asks the policy once the other
+        resources of its request are found.
+        """
+        p = self.pools.get(pool)
+        if p is None or not self.access.can_see(actor, p):
+            raise DomainError("ResourceNotFound.IpamPool", pool=pool, actor=actor)
+        return p
+
     def _ipam(self, actor: str, ipam: str) -> Ipam:
         home = self.ipams.get(ipam)
         if home is None or home.owner != actor:
