@@ -602,6 +602,43 @@ def test_release_by_cidr_takes_the_deepest_visible_pool_then_the_earliest(model)
     expect_error("ResourceNotFound.IpamPoolAllocation", model.delete_allocation, DEV, "owners")
 
 
+def test_release_by_cidr_never_takes_an_ipam_pool_block_while_a_custom_or_vpc_one_exists():
+    model = with_pools(make_model())
+    # corp > mid > leaf: leaf's 10.16.0.0/16 is an IpamPool block of mid, at depth 2
+    model.create_pool(OWNER, "ipam", "mid", source="corp", cidrs=["10.16.0.0/12"])
+    model.create_pool(OWNER, "ipam", "leaf", source="mid", cidrs=["10.16.0.0/16"])
+    # the same CIDR as a Custom allocation of a shallower pool in another scope
+    model.create_pool(OWNER, "ipam", "lab-top", scope="lab", cidrs=["10.16.0.0/16"])
+    model.create_allocation(OWNER, "lab-top", cidr="10.16.0.0/16", name="in-lab")
+    assert model.delete_allocation(OWNER, "10.16.0.0/16").id == "in-lab"
+    expect_error("OperationDenied.ResourceTypeIsNotCustom", model.delete_allocation, OWNER,
+                 "10.16.0.0/16")                                   # only mid's block is left
+    assert [a.type for a in model.list_pool_allocations(OWNER, "mid")] == ["IpamPool"]
+
+
+def test_release_by_cidr_takes_one_the_caller_may_release():
+    model = with_pools(make_model(access=Policy({DEV: PRINCIPAL})))
+    model.create_ipam(DEV, "ipam-dev", HZ)
+    model.create_pool(DEV, "ipam-dev", "dev-top", cidrs=["10.0.0.0/8"])
+    model.create_allocation(OWNER, "hz", cidr="10.1.0.0/24", name="owners")       # depth 2
+    model.create_allocation(DEV, "dev-top", cidr="10.1.0.0/24", name="devs")      # depth 1
+    # DEV sees both, may release only its own: the deeper one of OWNER is passed over
+    assert model.delete_allocation(DEV, "10.1.0.0/24").id == "devs"
+    expect_error("Forbidden", model.delete_allocation, DEV, "10.1.0.0/24")        # owners'
+    model.create_allocation(DEV, "hz", cidr="10.2.0.0/24", name="devs-in-hz")
+    model.create_allocation(OWNER, "hz", cidr="10.3.0.0/24", name="owners-2")
+    assert model.delete_allocation(OWNER, "10.2.0.0/24").id == "devs-in-hz"       # its pool
+    assert model.delete_allocation(OWNER, "10.1.0.0/24").id == "owners"
+
+
+def test_release_by_cidr_text_reads_the_cidr_exactly_as_written(model):
+    model.create_allocation(OWNER, "hz", cidr="10.1.0.0/24", name="res")
+    for text in (" 10.1.0.0/24", "10.1.0.0/24 ", "10.1.0.1/24", "10.1.0.0"):
+        expect_error("ResourceNotFound.IpamPoolAllocation", model.delete_allocation, OWNER,
+                     text)
+    assert model.delete_allocation(OWNER, "10.1.0.0/24").id == "res"
+
+
 # -- 2. deleting pools ---------------------------------------------------------------------
 def test_deleting_a_pool_checks_share_children_cidrs_in_that_order():
     policy = Policy(shares={"corp": ["rs-1"]})
