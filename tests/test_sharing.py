@@ -551,7 +551,7 @@ def test_copy_is_independent_and_fingerprints_compare_states(shares, org, clock)
 
 def test_every_sharing_code_was_reached():
     expected = {
-        "ResourceNotFound.IpamPool", "ResourceNotFound.ResourceShare",
+        "Forbidden", "ResourceNotFound.IpamPool", "ResourceNotFound.ResourceShare",
         "ResourceNotFound.Invitation", "ResourceNotFound.Account", "ResourceNotFound.Folder",
         "ResourceNotFound.ResourceShareAssociation", "OperationDenied.ResourceExist",
         "OperationDenied.ExternalNotAllowed", "OperationDenied.ExitNotSupported",
