@@ -103,8 +103,8 @@ EXPECTED: dict[str, tuple[int, str]] = {
                                    r"string: quote it \('1000000000000003'\)"),
     "vpc_bad_cidr.yaml": (6, r"^vpc 'vpc-old': cidr: '10.2.0.0' is not a valid CIDR: "
                              r"it has no prefix length"),
-    "reserved_bad_cidr.yaml": (6, r"^reserved range 'idc-beijing': cidr: the mask 33 is "
-                                  r"outside 0..32"),
+    "reserved_bad_cidr.yaml": (6, r"^reserved range 'idc-beijing': cidr: '10.8.0.0/33' is "
+                                  r"not a valid CIDR: the prefix length 33 is over 32 for IPv4"),
     "demand_weights.yaml": (12, r"^demand 1: masks weights must sum to 1, not 0.9$"),
     "demand_every_and_rate.yaml": (15, r"^demand 1: give exactly one of every, rate, "
                                        r"not every and rate"),

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
+from typing import Any
 
 from ..values.addresses import Cidr, parse_cidr
 from ..values.errors import DomainError, UsageError
@@ -51,6 +52,7 @@ class VpcRequests:
     ipams: dict[str, Ipam]
     scopes: dict[str, Scope]
     quotas: Quotas
+    access: Any                     # the model's access policy (ipam.Access)
 
     def create_vpc(self, actor: str, vpc: str, region: str, *, pool: str | None = None,
                    mask: int | None = None, cidr: Cidr | str | None = None) -> Vpc:
@@ -97,6 +99,11 @@ class VpcRequests:
                                  cidr: Cidr | str | None = None) -> Allocation:
         """Add a secondary CIDR from ``pool`` to a VPC of ``actor`` in ``region``.
 
+        The pool is looked up first (``ResourceNotFound.IpamPool``), then the
+        VPC: one that does not exist, is not the caller's or lies in another
+        region is ``ResourceNotFound.Vpc``; then the caller must be allowed to
+        draw from the pool (``Forbidden``).
+
         Examples
         --------
         >>> from simkit.model.ipam import IpamModel
@@ -110,8 +117,9 @@ class VpcRequests:
         >>> str(a.cidr), model.vpcs["vpc-1"].secondary
         ('10.0.0.0/24', [Cidr.parse('10.0.0.0/24')])
         """
+        p = self._seen_pool(actor, pool)
         v = self._vpc(actor, vpc, region)
-        p = self._pool(actor, pool, "associate_vpc_cidr_block")
+        self.access.check(actor, p, "associate_vpc_cidr_block")
         c, m = self._request(pool, p.version, cidr, mask, p.default_mask)
         self._check_region(p, region)
         self._check_rules(p, m)
