@@ -96,6 +96,7 @@ class _Config:
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
     names: _Names = field(default_factory=_Names)
 
     def add(self, kind: str, label: str, body: dict[str, Any]) -> str:
@@ -236,7 +237,11 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
             body["ipam_pool_name"] = pool.name or pool.id
             if pool.description:
                 body["ipam_pool_description"] = pool.description
-        body.update({k: v for k, v in rules.items() if v is not None})
+        # the first two rules are the minimum and maximum mask: written unless the defaults
+        lo, hi = list(rules)[:2]
+        defaults = {lo: 0, hi: 32 if pool.version == 4 else 128}
+        body.update({k: v for k, v in rules.items()
+                     if v is not None and defaults.get(k) != v})
         if pool.source is not None and pool.source in pool_ref:
             body["source_ipam_pool_id"] = _ref(pool_ref[pool.source])
         if pool.auto_import:
@@ -303,10 +308,10 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
                     if account != share.owner and sim.shares.sees(account, pid):
                         share_deps[pid, account].extend(links + [addr])
             if principal.kind == "account" and not sim.org.is_member(principal.value):
-                cfg.notes.append(f"share {share.id}: the external account {principal.value} "
+                cfg.remarks.append(f"share {share.id}: the external account {principal.value} "
                                  "must accept the invitation (not a resource here)")
         if aws and any(p.kind == "folder" for p in share.principals):
-            cfg.notes.append(f"share {share.id}: folders are shared as AWS organizational units; "
+            cfg.remarks.append(f"share {share.id}: folders are shared as AWS organizational units; "
                              "AWS shares with an OU only inside an AWS Organization with RAM "
                              "sharing enabled, and has no folder-level share outside one")
     if deleted:
@@ -352,6 +357,10 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
                 body.update(vpc_name=vpc.id, ipv4_cidr_mask=a.cidr.prefixlen,
                             description=f"planned CIDR {a.cidr}")
             body["depends_on"] = deps(a.pool, vpc.owner)
+            if vpc.owner != pool.owner and (a.pool, vpc.owner) not in share_deps:
+                cfg.remarks.append(f"VPC {vpc.id} of {vpc.owner} draws from the pool {a.pool} "
+                                   f"of {pool.owner}, which no exported share reaches now: "
+                                   "creating it needs a share at that time")
             vpc_ref[vpc.id] = cfg.add(t["vpc"], vpc.id, body)
             last_in_pool[a.pool] = vpc_ref[vpc.id]
         elif vpc.id in vpc_ref:
@@ -370,10 +379,10 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         cfg.notes.append(f"reserved ranges ({', '.join(n for n, _ in sim.reserved)}): not "
                          "exported; they are space used outside the cloud")
     if any(v.allocations for v in model.vpcs.values()):
-        cfg.notes.append("VPCs ask their pool for a block by mask; the cloud gives the first "
-                         "free block, which is the planned CIDR (in each VPC's description or "
-                         "tags) when the pools are applied empty, in the order the depends_on "
-                         "chains give")
+        cfg.remarks.append("VPCs ask their pool for a block by mask; the cloud gives the "
+                           "first free block, which is the planned CIDR (in each VPC's "
+                           "description or tags) when the pools are applied empty, in the "
+                           "order the depends_on chains give")
     files = _files(cfg)
     problems = check(files, provider)
     if problems:
@@ -392,6 +401,8 @@ def _files(cfg: _Config) -> dict[str, dict[str, Any]]:
         *[f"  {kind}: {docs[kind]['doc']}" for kind in used],
         "Not exported, and why:" if cfg.notes else "Everything in the final state is exported.",
         *[f"  - {n}" for n in cfg.notes],
+        *(["Notes:"] if cfg.remarks else []),
+        *[f"  - {n}" for n in cfg.remarks],
     ]
     main: dict[str, Any] = {
         "//": "\n".join(comment),
