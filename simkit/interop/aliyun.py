@@ -63,6 +63,7 @@ REQUIRED = ("ListIpams", "ListIpamScopes", "ListIpamPools", "ListIpamPoolCidrs",
             "ListResourceShareAssociations")
 
 _STR, _INT, _BOOL, _LIST = "a string", "an integer", "true or false", "a list"
+_CIDR = "a CIDR such as 10.0.0.0/16"
 _OPT = "?"
 
 #: The fields the import reads from each item: name -> kind (``?`` suffix: optional).
@@ -79,13 +80,13 @@ _FIELDS: dict[str, dict[str, str]] = {
                       "AllocationDefaultCidrMask": _INT + _OPT, "AutoImport": _BOOL + _OPT,
                       "IpamPoolName": _STR + _OPT, "IpamPoolDescription": _STR + _OPT,
                       "Cidrs": _LIST + _OPT},
-    "ListIpamPoolCidrs": {"Cidr": _STR, "IpamPoolId": _STR, "Status": _STR + _OPT},
-    "ListIpamPoolAllocations": {"Cidr": _STR, "IpamPoolId": _STR, "ResourceType": _STR,
+    "ListIpamPoolCidrs": {"Cidr": _CIDR, "IpamPoolId": _STR, "Status": _STR + _OPT},
+    "ListIpamPoolAllocations": {"Cidr": _CIDR, "IpamPoolId": _STR, "ResourceType": _STR,
                                 "ResourceOwnerId": _STR, "ResourceId": _STR + _OPT,
                                 "IpamPoolAllocationId": _STR,
                                 "IpamPoolAllocationName": _STR + _OPT,
                                 "Status": _STR + _OPT, "CreationTime": _STR + _OPT},
-    "DescribeVpcs": {"VpcId": _STR, "OwnerId": _STR, "RegionId": _STR, "CidrBlock": _STR,
+    "DescribeVpcs": {"VpcId": _STR, "OwnerId": _STR, "RegionId": _STR, "CidrBlock": _CIDR,
                      "SecondaryCidrBlocks": "a SecondaryCidrBlocks object" + _OPT},
     "ListResourceShares": {"ResourceShareId": _STR, "ResourceShareOwner": _STR,
                            "ResourceShareStatus": _STR, "AllowExternalTargets": _BOOL + _OPT},
@@ -97,7 +98,23 @@ _FIELDS: dict[str, dict[str, str]] = {
     "ListFoldersForParent": {"FolderId": _STR, "FolderName": _STR},
 }
 
-_NAME = re.compile(r"^(?P<action>[A-Za-z]+)(?:\.(?P<param>.+?))?(?:\.(?P<page>\d+))?\.json$")
+
+
+def _file_name(name: str) -> tuple[str, str, int] | None:
+    """``ACTION[.PARAMETER][.PAGE].json`` -> (action, parameter, page), or None.
+
+    >>> _file_name("ListIpamPools.2.json"), _file_name("ListIpamPoolCidrs.hz.json")
+    (('ListIpamPools', '', 2), ('ListIpamPoolCidrs', 'hz', 1))
+    """
+    if not name.endswith(".json"):
+        return None
+    action, *rest = name[:-len(".json")].split(".")
+    if action not in ACTIONS:
+        return None
+    page = 1
+    if rest and rest[-1].isdigit():
+        page = int(rest.pop())
+    return action, ".".join(rest), page
 
 
 @dataclass
@@ -138,6 +155,14 @@ def _kind_ok(value: Any, kind: str) -> tuple[bool, Any]:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return True, value.lower() == "true"
         return isinstance(value, bool), value
+    if kind == _CIDR:
+        if not isinstance(value, str):
+            return False, value
+        try:
+            parse_cidr(value)
+        except DomainError:
+            return False, value
+        return True, value
     if kind == _LIST:
         return isinstance(value, list), value
     return isinstance(value, dict), value
@@ -199,16 +224,17 @@ def read_state(directory: str | Path) -> State:
     state = State(directory=str(root))
     raw: dict[tuple[str, str], list[tuple[int, Path, Any]]] = defaultdict(list)
     for path in sorted(root.iterdir()):
-        m = _NAME.match(path.name)
-        if m is None or m["action"] not in ACTIONS:
+        parsed = _file_name(path.name)
+        if parsed is None:
             continue
+        action, param, number = parsed
         try:
             page = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{path}: cannot be read: {err}") from err
         except json.JSONDecodeError as err:
             raise UsageError(f"{path}: not JSON: {err.msg} at line {err.lineno}") from err
-        raw[m["action"], m["param"] or ""].append((int(m["page"] or 1), path, page))
+        raw[action, param].append((number, path, page))
     for (action, param), found in sorted(raw.items()):
         found.sort(key=lambda t: t[0])
         items: list[dict[str, Any]] = []
@@ -220,7 +246,7 @@ def read_state(directory: str | Path) -> State:
                                  "follows; fetch every page (repeat the call with NextToken)")
             for n, item in enumerate(_items_of(page, action, str(path)), 1):
                 checked = _check_item(item, action, f"{path}: item {n}")
-                state.where[id(checked)] = str(path)
+                state.where[id(checked)] = f"{path}: item {n}"
                 items.append(checked)
         state.series[action, param] = items
         state.items[action].extend(items)
@@ -582,8 +608,7 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
             "Associated", "Associating", "Disassociated", "Disassociating")
         resources, principals, accepted, rejected = [], [], [], []
         comments = []
-        for a in sorted(assoc.get(sid, []), key=lambda a: (a["AssociationType"],
-                                                           a["EntityId"])):
+        for a in sorted(assoc.get(sid, []), key=_association_order):
             if a["AssociationStatus"] not in wanted + ("Failed",):
                 continue
             if a["AssociationType"] == "Resource":
@@ -681,6 +706,12 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
         for step in steps + checks:
             w.lines.extend(step)
     return Imported("\n".join(w.lines) + "\n", w.notes)
+
+
+def _association_order(a: dict[str, Any]) -> tuple[str, int, str]:
+    """Resources first, then targets: the directory, folders, accounts; each by id."""
+    rank = {"ResourceDirectory": 0, "Folder": 1}.get(a["EntityType"], 2)
+    return a["AssociationType"], rank, a["EntityId"]
 
 
 def _custom_step(a: dict[str, Any]) -> list[str]:
