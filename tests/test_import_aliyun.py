@@ -176,3 +176,31 @@ def test_cli_export_terraform(tmp_path, capsys, provider):
     err = capsys.readouterr().err
     assert err.strip().endswith("exists and is not a directory; give a directory for the "
                                 "*.tf.json files")
+
+
+def test_a_share_of_more_than_five_pools_and_targets_is_rebuilt_in_requests_of_five(tmp_path):
+    sim = simkit.Simulation(management_account="mgmt")
+    accounts = [f"team-{n}" for n in range(7)]
+    for account in ["net", *accounts]:
+        sim.org.add_account(account)
+    sim.do("net", "create_ipam", ipam="ipam-1", region="cn-hangzhou")
+    pools = [f"p{n}" for n in range(7)]
+    for n, pool in enumerate(pools):
+        sim.do("net", "create_ipam_pool", ipam="ipam-1", pool=pool, region="cn-hangzhou",
+               cidrs=[f"10.{n}.0.0/16"])
+    sim.do("net", "create_resource_share", share="rs-big", resources=pools[:5],
+           principals=accounts[:5])
+    sim.do("net", "associate_resource_share", share="rs-big", resources=pools[5:],
+           principals=accounts[5:])
+    sim.do("team-6", "create_vpc", vpc="vpc-6", pool="p6", mask=24)
+    dump(sim, tmp_path / "before")
+    imported = import_state(read_state(tmp_path / "before"))
+    steps = yaml.safe_load(imported.text)["steps"]
+    assert [(s["op"], len(s.get("resources", [])), len(s.get("principals", [])))
+            for s in steps if "op" in s][:2] == [("create_resource_share", 5, 5),
+                                                 ("associate_resource_share", 2, 2)]
+    (tmp_path / "i.yaml").write_text(imported.text)
+    again = simkit.run(tmp_path / "i.yaml")
+    assert again.ok
+    dump(again, tmp_path / "after")
+    assert summary(read_state(tmp_path / "before")) == summary(read_state(tmp_path / "after"))

@@ -48,6 +48,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -658,8 +659,7 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
         if allow:
             step.append("  allow_external: true")
         steps_share.append(step)
-        for extra_r, extra_p in zip(more_r + [[]] * len(more_p), more_p + [[]] * len(more_r),
-                                    strict=False):
+        for extra_r, extra_p in zip_longest(more_r, more_p, fillvalue=[]):
             step = ["- op: associate_resource_share", f"  as: {_s(owner)}",
                     f"  share: {_s(sid)}"]
             if extra_r:
