@@ -11,8 +11,7 @@ import yaml
 
 import simkit
 from simkit.cli import main
-from simkit.interop import dump, import_state, read_state
-from simkit.interop.aliyun import summary
+from simkit.interop import dump, import_state, read_state, summary
 
 DATA = Path(__file__).resolve().parent / "data" / "aliyun"
 HANDWRITTEN = DATA / "handwritten"

@@ -8,9 +8,10 @@
   by the response shapes of :mod:`.responses`.
 """
 
-from .aliyun import Imported, import_aliyun, import_state, read_state
+from .aliyun import Imported, import_aliyun, import_state
 from .dump import dump
+from .state import read_state, summary
 from .terraform import PROVIDERS, export_terraform, terraform_config
 
-__all__ = ["PROVIDERS", "Imported", "dump", "export_terraform", "import_aliyun",
+__all__ = ["PROVIDERS", "Imported", "dump", "export_terraform", "import_aliyun", "summary",
            "import_state", "read_state", "terraform_config"]

@@ -156,10 +156,10 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         if vpc.allocations:
             acting[vpc.owner].add(vpc.region)
     for share in sim.shares.all():
-        if share.active:
-            acting[share.owner].add(model.ipams[model.pools[share.resources[0]].ipam].region
-                                    if share.resources and share.resources[0] in model.pools
-                                    else next(iter(acting[share.owner]), "cn-hangzhou"))
+        # a share is made in the home region of the IPAM of its (first) pool
+        home = next((model.pools[p] for p in share.resources if p in model.pools), None)
+        if share.active and home is not None:
+            acting[share.owner].add(model.ipams[home.ipam].region)
     for a in model.allocations.values():
         if a.type == "Custom" and a.pool in model.pools:
             acting[a.created_by].add(model.ipams[model.pools[a.pool].ipam].region)
