@@ -203,3 +203,23 @@ def test_a_share_of_more_than_five_pools_and_targets_is_rebuilt_in_requests_of_f
     assert again.ok
     dump(again, tmp_path / "after")
     assert summary(read_state(tmp_path / "before")) == summary(read_state(tmp_path / "after"))
+
+
+def test_without_the_directory_every_account_is_a_member_and_failures_are_reported(
+        tmp_path, capsys):
+    state = _copy(tmp_path)
+    for path in state.glob("*.json"):
+        if path.name.startswith(("GetResourceDirectory", "ListAccounts", "ListFolders")):
+            path.unlink()
+    out = tmp_path / "state.yaml"
+    # the folder target fd-biz0001 is known by id only: its members are not, so the retail
+    # account cannot see the pool and its VPC steps fail; the command says so and exits 1
+    assert main(["import", "aliyun", str(state), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "the placeholder 'management'" in err
+    assert ("step 3 (create_vpc) does not rebuild the state read: ResourceNotFound.IpamPool"
+            in err)
+    org = yaml.safe_load(out.read_text())["org"]
+    assert org["management_account"] == "management"
+    assert org["accounts"] == ["1210000000000002", "1320000000000003", "1888000000000005"]
+    assert org["folders"] == [{"name": "fd-biz0001"}]

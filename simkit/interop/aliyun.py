@@ -136,13 +136,21 @@ def _chunks(values: list[str], size: int = 5) -> list[list[str]]:
     return [values[i:i + size] for i in range(0, len(values), size)] or [[]]
 
 
-def import_state(state: State, *, name: str | None = None) -> Imported:
-    """Write the scenario that rebuilds ``state`` (see the module docstring)."""
-    w = _Writer()
-    where = state.where.get
-    items = state.items
+@dataclass
+class _Org:
+    """The organisation an import writes: who is where, and why."""
 
-    # -- accounts and the organisation ------------------------------------------------------
+    management: str
+    members: dict[str, str]           # account -> folder path ("" for Root)
+    externals: set[str]
+    folder_paths: dict[str, str]      # folder id -> path ("" for Root)
+    former: dict[str, str]            # account that left the directory -> the share naming it
+    notes: list[str]
+
+
+def _organisation(state: State) -> _Org:
+    """Accounts and folders: from the resource directory answers, else from what is seen."""
+    items = state.items
     seen: set[str] = set()
     for key, action in (("OwnerId", "ListIpams"), ("OwnerId", "ListIpamPools"),
                         ("OwnerId", "DescribeVpcs"), ("ResourceOwnerId",
@@ -210,14 +218,15 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                          "it is declared a member under Root and removed by the last step")
     members = {a: f for a, f in members.items() if a not in externals and a != management}
 
-    w.add("version: 1")
-    w.add(f"name: {_s(name or 'imported-' + (Path(state.directory).name or 'state'))}")
-    w.add(f"description: {_s('Imported from the List/Describe responses in ' + state.directory)}")
-    w.add("")
+    return _Org(management, members, externals, folder_paths, former, org_notes)
+
+
+def _write_org(w: _Writer, org: _Org) -> None:
+    members, folder_paths, externals = org.members, org.folder_paths, org.externals
     w.add("org:")
-    for text in org_notes:
+    for text in org.notes:
         w.note(2, text)
-    w.add(f"  management_account: {_s(management)}")
+    w.add(f"  management_account: {_s(org.management)}")
     root_members = sorted(a for a, f in members.items() if f == "")
     if root_members:
         w.add(f"  accounts: [{', '.join(_s(a) for a in root_members)}]")
@@ -240,6 +249,22 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
         write_folders("", 4)
     if externals:
         w.add(f"  external_accounts: [{', '.join(_s(a) for a in sorted(externals))}]")
+
+
+def import_state(state: State, *, name: str | None = None) -> Imported:
+    """Write the scenario that rebuilds ``state`` (see the module docstring)."""
+    w = _Writer()
+    where = state.where.get
+    items = state.items
+
+    w.add("version: 1")
+    w.add(f"name: {_s(name or 'imported-' + (Path(state.directory).name or 'state'))}")
+    w.add(f"description: {_s('Imported from the List/Describe responses in ' + state.directory)}")
+    w.add("")
+    org = _organisation(state)
+    _write_org(w, org)
+    management, externals, folder_paths, former = (org.management, org.externals,
+                                                   org.folder_paths, org.former)
 
     # -- IPAMs, scopes and pools ------------------------------------------------------------
     scopes = {s["IpamScopeId"]: s for s in items["ListIpamScopes"]}
