@@ -81,6 +81,7 @@ def test_the_comment_block_names_what_was_not_exported(runs):
     assert "reserved ranges" in comment
     aws = terraform_config(runs["share_ipam_pool"], "aws")["main.tf.json"]["//"]
     assert "deleted shares (rs-ipam)" in aws
+    assert "VPC vpc-shop: the secondary CIDRs 10.17.16.0/20 are linked to no pool" in aws
     assert "no exported share reaches now" in aws    # the partner's VPC outlived the share
     folders = terraform_config(runs["quickstart"], "aws")["main.tf.json"]["//"]
     assert "has no folder-level share outside one" in folders

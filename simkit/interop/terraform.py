@@ -372,6 +372,12 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         else:
             cfg.notes.append(f"VPC {vpc.id}: its primary CIDR {vpc.cidr} is Unmanaged, so its "
                              f"secondary CIDR {a.cidr} from pool {a.pool} is not exported")
+    for vpc in sorted(model.vpcs.values(), key=lambda v: v.id):
+        linked = {model.allocations[a].cidr for a in vpc.allocations if a in model.allocations}
+        loose = [str(c) for c in vpc.secondary if c not in linked]
+        if vpc.allocations and loose:
+            cfg.notes.append(f"VPC {vpc.id}: the secondary CIDRs {', '.join(loose)} are linked "
+                             "to no pool: not exported")
     if unmanaged:
         cfg.notes.append(f"Unmanaged VPCs ({', '.join(unmanaged)}): not exported; they exist "
                          "already, outside IPAM (import them with terraform import if wanted)")
