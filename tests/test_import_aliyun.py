@@ -223,3 +223,26 @@ def test_without_the_directory_every_account_is_a_member_and_failures_are_report
     assert org["management_account"] == "management"
     assert org["accounts"] == ["1210000000000002", "1320000000000003", "1888000000000005"]
     assert org["folders"] == [{"name": "fd-biz0001"}]
+
+
+def test_references_to_what_the_responses_do_not_list_are_left_out_with_a_note(tmp_path):
+    state = _copy(tmp_path)
+    _edit(state / "ListIpamPools.2.json",
+          lambda p: p["IpamPools"][0].update(SourceIpamPoolId="ipam-pool-gone"))
+    _edit(state / "ListIpamPoolAllocations.ipam-pool-hz01.json", lambda p: (
+        p["IpamPoolAllocations"].append(dict(p["IpamPoolAllocations"][1], Cidr="10.1.1.0/24",
+                                             IpamPoolAllocationId="ipam-pool-alloc-h04")),
+        p["IpamPoolAllocations"].append(dict(p["IpamPoolAllocations"][1], Cidr="10.9.0.0/24",
+                                             IpamPoolId="ipam-pool-gone"))))
+    imported = import_state(read_state(state))
+    assert {"pool ipam-pool-lab01: its source ipam-pool-gone is not in ListIpamPools: not "
+            "imported",
+            "allocation 10.9.0.0/24 names the pool ipam-pool-gone, which ListIpamPools does not "
+            "list: not imported"} <= set(imported.notes)
+    steps = yaml.safe_load(imported.text)["steps"]
+    assert [s["allocation"] for s in steps if s.get("op") == "create_ipam_pool_allocation"] \
+        == ["dc-reserve", "ipam-pool-alloc-h04"]
+    assert [s["check"]["pool"] for s in steps if "check" in s] == ["ipam-pool-corp01",
+                                                                   "ipam-pool-hz01"]
+    (tmp_path / "s.yaml").write_text(imported.text)
+    assert simkit.run(tmp_path / "s.yaml").ok

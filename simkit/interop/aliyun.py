@@ -309,6 +309,11 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                           "(this scenario format declares IPv4 pools only)")
                 skipped_pools.add(pid)
                 continue
+            if p["SourceIpamPoolId"] and p["SourceIpamPoolId"] not in pools:
+                w.note(6, f"pool {pid}: its source {p['SourceIpamPoolId']} is not in "
+                          "ListIpamPools: not imported")
+                skipped_pools.add(pid)
+                continue
             if p["SourceIpamPoolId"] in skipped_pools:
                 w.note(6, f"pool {pid}: its source {p['SourceIpamPoolId']} is not imported, "
                           "so neither is it")
@@ -364,8 +369,13 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
     steps_custom: list[list[str]] = []
     declared_vpcs: list[str] = []
     vpc_notes: list[str] = []
+    custom_labels: set[str] = set()
     for a in sorted(allocations, key=lambda a: (a["IpamPoolId"], a["_cidr"])):
         if a["IpamPoolId"] in skipped_pools:
+            continue
+        if a["IpamPoolId"] not in pools:
+            w.notes.append(f"allocation {a['Cidr']} names the pool {a['IpamPoolId']}, which "
+                           "ListIpamPools does not list: not imported")
             continue
         if a["ResourceType"] == "VPC":
             if a["ResourceId"] in vpcs:
@@ -378,7 +388,13 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                           f"({a['ResourceId']}): written as a Custom allocation")
             a["ResourceType"] = "Custom"
         if a["ResourceType"] == "Custom":
-            steps_custom.append(_custom_step(a))
+            label = a["IpamPoolAllocationName"] or a["IpamPoolAllocationId"]
+            if label in custom_labels:
+                label = a["IpamPoolAllocationId"]
+                a["_note"] = (f"{a['IpamPoolAllocationName']!r} names another allocation too: "
+                              "this one is named by its id")
+            custom_labels.add(label)
+            steps_custom.append(_custom_step(a, label))
         elif a["ResourceType"] == "IpamPool":
             child = a["ResourceId"]
             if child not in pools or a["_cidr"] not in pool_cidrs.get(child, []):
@@ -547,8 +563,7 @@ def _association_order(a: dict[str, Any]) -> tuple[str, int, str]:
     return a["AssociationType"], rank, a["EntityId"]
 
 
-def _custom_step(a: dict[str, Any]) -> list[str]:
-    label = a["IpamPoolAllocationName"] or a["IpamPoolAllocationId"]
+def _custom_step(a: dict[str, Any], label: str) -> list[str]:
     step = [f"# {a['_note']}"] if a.get("_note") else []
     return step + ["- op: create_ipam_pool_allocation", f"  as: {_s(a['ResourceOwnerId'])}",
                    f"  pool: {_s(a['IpamPoolId'])}", f"  allocation: {_s(label)}",
