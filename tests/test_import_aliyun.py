@@ -246,3 +246,21 @@ def test_references_to_what_the_responses_do_not_list_are_left_out_with_a_note(t
                                                                    "ipam-pool-hz01"]
     (tmp_path / "s.yaml").write_text(imported.text)
     assert simkit.run(tmp_path / "s.yaml").ok
+
+
+def test_the_scenario_does_not_depend_on_the_order_of_the_items(tmp_path):
+    state = _copy(tmp_path)
+
+    def reverse(page):
+        for value in page.values():
+            if isinstance(value, list):
+                value.reverse()
+            elif isinstance(value, dict):
+                for inner in value.values():
+                    if isinstance(inner, list):
+                        inner.reverse()
+
+    for path in state.glob("*.json"):
+        _edit(path, reverse)
+    assert import_state(read_state(state), name="n").text.replace(str(state), "X") == \
+        import_state(read_state(HANDWRITTEN), name="n").text.replace(str(HANDWRITTEN), "X")
