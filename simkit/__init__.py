@@ -21,6 +21,7 @@ from .analysis.whatif import (
     with_strategy,
 )
 from .engine.simulation import Simulation
+from .interop.dump import dump
 from .scenario.loader import Scenario, load
 from .values.addresses import Cidr, parse_cidr
 from .values.allocator import STRATEGIES, AddressSpace
@@ -44,6 +45,7 @@ __all__ = [
     "UsageError",
     "compare",
     "compare_strategies",
+    "dump",
     "exhaustion",
     "forecast",
     "fork",
@@ -58,7 +60,8 @@ __all__ = [
 
 #: Modules reachable as ``simkit.NAME`` (imported on first use).
 _MODULES = {"reports": "analysis.reports", "plots": "analysis.plots",
-            "whatif": "analysis.whatif", "htmlreport": "analysis.htmlreport"}
+            "whatif": "analysis.whatif", "htmlreport": "analysis.htmlreport",
+            "interop": "interop"}
 
 
 def __getattr__(name: str) -> Any:

@@ -6,6 +6,9 @@ YAML line and what is wrong). ``simkit validate FILE...`` checks files
 without running them. ``simkit schema`` prints the JSON Schema of the format.
 ``simkit sweep FILE --param NAME=V1,V2 --seeds N --out FILE`` runs a grid of
 plans (exit 0, or 2 for an invalid file or option).
+``simkit export terraform FILE -o DIR`` writes the final state as Terraform
+JSON; ``simkit import aliyun DIR -o FILE`` writes a scenario that rebuilds the
+state that the cloud's List/Describe responses in DIR describe.
 """
 
 from __future__ import annotations
@@ -288,6 +291,44 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``simkit export terraform FILE -o DIR``: the final state as Terraform JSON."""
+    from .interop import export_terraform
+    from .values.errors import UsageError
+
+    try:
+        written = export_terraform(args.file, args.out, args.provider)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    sys.stdout.write(f"{args.file}: {len(written)} Terraform files for {args.provider} in "
+                     f"{args.out} (what was not exported: the // comment of main.tf.json)\n")
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """``simkit import aliyun DIR -o FILE``: List/Describe responses as a scenario."""
+    from .analysis.runs import run
+    from .interop import import_aliyun
+    from .values.errors import UsageError
+
+    try:
+        imported = import_aliyun(args.directory, args.out)
+        result = run(args.out)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    for note in imported.notes:
+        sys.stderr.write(f"{args.out}: not reproduced exactly: {note}\n")
+    for e in result.failures:
+        sys.stderr.write(f"{args.out}: step {e.step} ({e.op}) does not rebuild the state read: "
+                         f"{e.error_code or 'its check fails'}\n")
+    sys.stdout.write(f"{args.directory}: wrote {args.out} ({len(imported.notes)} note(s)); "
+                     f"running it {'rebuilds' if result.ok else 'does not rebuild'} the "
+                     "pools' figures\n")
+    return EXIT_OK if result.ok else EXIT_UNMET
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simkit", description="Plan and policy-test cloud IPAM pools shared across "
@@ -322,6 +363,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
     p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("export", help="write the final state of a scenario for other tools")
+    kinds = p.add_subparsers(dest="format", required=True)
+    p = kinds.add_parser("terraform", help="Terraform JSON (*.tf.json) of the final state")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--out", metavar="DIR", required=True, help="directory to write into")
+    p.add_argument("--provider", choices=("alicloud", "aws"), default="alicloud")
+    p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("import", help="write a scenario that rebuilds a real state")
+    kinds = p.add_subparsers(dest="format", required=True)
+    p = kinds.add_parser("aliyun", help="from the JSON of the cloud's List/Describe calls")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("-o", "--out", metavar="FILE", required=True, help="scenario file to write")
+    p.set_defaults(func=_cmd_import)
     return parser
 
 
