@@ -389,7 +389,7 @@ class _Builder:
         ipams = tuple(self._ipams(data.get("ipams", empty)))
         pools = {p.id: p.line for ipam in ipams for p in ipam.pools}
         vpcs = tuple(self._vpcs(data.get("vpcs", empty)))
-        reserved = tuple(self._reserved(data.get("reserved", empty)))
+        reserved = tuple(self._reserved(data.get("reserved", empty), pools))
         start = data["start"]
         steps = tuple(self._steps(data.get("steps", empty), start, pools))
         demand = tuple(self._demand(data.get("demand", empty), start, pools))
@@ -520,12 +520,18 @@ class _Builder:
                                region=item["region"], cidr=item["cidr"]))
         return out
 
-    def _reserved(self, items: _YList) -> list[ReservedSpec]:
+    def _reserved(self, items: _YList, pools: dict[str, int]) -> list[ReservedSpec]:
         names: dict[str, int] = {}
         out = []
         for item in items:
             _unique("reserved range", item["name"], item.value_lines["name"], names)
-            out.append(ReservedSpec(name=item["name"], line=item.line, cidr=item["cidr"]))
+            hold = item.get("hold_in")
+            if hold is not None and hold not in pools:
+                raise _Invalid(f"reserved range {item['name']!r}: hold_in {hold!r} is not a "
+                               f"pool declared in ipams (pools: {_words(pools) or 'none'})",
+                               item.value_lines["hold_in"])
+            out.append(ReservedSpec(name=item["name"], line=item.line, cidr=item["cidr"],
+                                    hold_in=hold))
         return out
 
     # -- steps -------------------------------------------------------------------------

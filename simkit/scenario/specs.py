@@ -124,11 +124,17 @@ class VpcSpec:
 
 @dataclass(frozen=True)
 class ReservedSpec:
-    """Space used outside the cloud (``reserved`` entries); overlaps are conflicts."""
+    """Space used outside the cloud (``reserved`` entries); overlaps are conflicts.
+
+    ``hold_in`` names a pool that keeps the range out of its allocations: the
+    range becomes a Custom allocation of that pool, named ``name`` and made by
+    the pool's owner before step 1.
+    """
 
     name: str
     line: int
     cidr: Cidr
+    hold_in: str | None = None
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,8 @@ _VPC = Record("vpc", {
 _RESERVED = Record("reserved range", {
     "name": Field(_ID, required=True, doc="unique name"),
     "cidr": Field(CidrText(), required=True, doc="the CIDR in use outside the cloud"),
+    "hold_in": Field(_ID, doc="a declared pool that keeps the range out of its allocations "
+                              "(a Custom allocation by the pool's owner before step 1)"),
 }, doc="space used outside the cloud", label="name", name="reserved")
 
 _FIGURES: dict[str, Field] = {
@@ -127,15 +129,42 @@ _FIGURES: dict[str, Field] = {
     "largest_free_mask": Field(Maybe(Integer(minimum=0, maximum=128)),
                                doc="mask of the largest free block (null: none free)"),
 }
+_INVITATION_STATUSES = ("Pending", "Accepted", "Rejected", "Expired", "none")
 _CHECK = Tagged("check", {
     "pool": Record("check", {"pool": Field(_ID, required=True, doc="the pool checked"),
                              **_FIGURES},
                    doc="figures of one pool", noun="figure", any_of=(tuple(_FIGURES),)),
     "account": Record("check", {
         "account": Field(AccountRef(), required=True, doc="the account checked"),
-        "visible_pools": Field(ListOf(_ID), required=True,
+        "visible_pools": Field(ListOf(_ID),
                                doc="exactly the pools it owns or sees (order ignored)"),
-    }, doc="what one account sees", noun="figure"),
+        "invitation": Field(Record("invitation", {
+            "share": Field(_ID, required=True, doc="the resource share"),
+            "status": Field(Text(enum=_INVITATION_STATUSES), required=True,
+                            doc="the invitation's status now (none: it has no invitation)"),
+        }, doc="the account's invitation to a resource share", name="check_invitation")),
+    }, doc="what one account sees, or its invitation to a share", noun="figure",
+        any_of=(("visible_pools", "invitation"),)),
+    "vpc": Record("check", {
+        "vpc": Field(_ID, required=True, doc="the VPC checked"),
+        "cidrs": Field(ListOf(CidrText()), required=True,
+                       doc="exactly its CIDRs, primary and secondary (order ignored)"),
+    }, doc="the CIDRs of one VPC", noun="figure"),
+    "share": Record("check", {
+        "share": Field(_ID, required=True, doc="the resource share checked"),
+        "principals": Field(ListOf(AccountRef(principal=True)),
+                            doc="exactly its principals (order ignored)"),
+        "resources": Field(ListOf(_ID), doc="exactly its pools (order ignored)"),
+        "status": Field(Text(enum=("Active", "Deleted")), doc="its status"),
+    }, doc="the principals, pools or status of one resource share", noun="figure",
+        any_of=(("principals", "resources", "status"),)),
+    "allocation": Record("check", {
+        "allocation": Field(_ID, required=True,
+                            doc="an allocation id or name, or the CIDR it holds"),
+        "type": Field(Text(enum=("VPC", "Custom", "IpamPool")), doc="its type"),
+        "created_by": Field(AccountRef(), doc="the account that made it"),
+    }, doc="the type or creator of one allocation", noun="figure",
+        any_of=(("type", "created_by"),)),
 }, doc="assert figures of the current state", name="check")
 
 
