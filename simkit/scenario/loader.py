@@ -147,6 +147,7 @@ class Scenario:
     connected_scopes : the ``connected_scopes`` groups, each a :class:`ScopeGroup`.
     org_line : the line of the ``org`` mapping.
     parameters : the value of each declared parameter for this scenario, in file order.
+    parameter_descriptions : the ``description`` of each declared parameter ("" if none).
     source : the text it was read from (None when built by hand); see
         :meth:`with_parameters`.
     """
@@ -166,6 +167,7 @@ class Scenario:
     connected_scopes: tuple[ScopeGroup, ...] = ()
     org_line: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_descriptions: dict[str, str] = field(default_factory=dict, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -280,7 +282,10 @@ def _load_text(text: str | bytes, file: str,
         named = ", ".join(f"{n} = {values[n]!r}" for n in names)
         which = "the parameter" if len(names) == 1 else "the parameters on this line:"
         raise _Invalid(f"{err.reason} (from {which} {named})", err.line) from None
-    return replace(scenario, parameters=values, source=text)
+    declared = tree.get("parameters")
+    described = {name: (node.get("description") or "") if isinstance(node, _YMap) else ""
+                 for name, node in declared.items()} if isinstance(declared, _YMap) else {}
+    return replace(scenario, parameters=values, parameter_descriptions=described, source=text)
 
 
 def _bind(tree: _YMap, overrides: Mapping[str, Any]
