@@ -42,7 +42,7 @@ HZ = "cn-hangzhou"
 
 @pytest.fixture(scope="module")
 def endpoint():
-    with serve(DATA / "serve.yaml") as running:
+    with serve(SCENARIOS / "serve.yaml") as running:
         yield running
 
 
