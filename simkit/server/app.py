@@ -446,6 +446,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 # -- HTTP --------------------------------------------------------------------------------
 class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "simkit"
+    disable_nagle_algorithm = True      # headers and body leave at once: no 40 ms stalls
     protocol_version = "HTTP/1.1"
     api: CloudApi
 
