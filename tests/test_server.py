@@ -147,6 +147,24 @@ def test_the_walkthrough(endpoint):
             for s in listed] == [(share, "business", "Deleted")]
 
 
+def test_a_principal_cannot_leave(endpoint):
+    share = share_hz(endpoint)
+    leave = rm.DisassociateResourceShareRequest(resource_share_id=share,
+                                                resource_owner="OtherAccounts")
+    code = refused(sharing(endpoint, "retail-prod").disassociate_resource_share, leave)
+    run = simkit.Simulation.from_scenario(load(SCENARIOS / "serve.yaml"))
+    run.do("netadmin", "create_resource_share", share=share, resources=["hz"],
+           principals=["folder:Business"])
+    with pytest.raises(simkit.DomainError) as same:     # the step simkit run would make
+        run.do("retail-prod", "disassociate_resource_share", share=share,
+               principals=["account:retail-prod"])
+    assert code == same.value.code
+    assert "Associated" in {a.association_status for a in sharing(
+        endpoint, "netadmin").list_resource_share_associations(
+        rm.ListResourceShareAssociationsRequest(association_type="Target")).body
+        .resource_share_associations}
+
+
 def _matrix_calls(pool="hz"):
     """Each row of the owner/principal table as one SDK call, by client kind."""
     return {

@@ -61,6 +61,7 @@ from .wire import (
     items_scopes,
     items_shares,
     items_vpcs,
+    prepare_exit,
     prepare_invitation,
     prepare_pool,
 )
@@ -627,7 +628,7 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         _disassociate_resource_share, "share, resources?, principals?", resource="share",
         wire=Wire({"ResourceShareId": "share", "Resources.N.ResourceId": "resources",
               "ResourceArns.N": "resources", "Targets.N": "principals"},
-             answer_associations("Disassociated"))),
+             answer_associations("Disassociated"), prepare=prepare_exit)),
     Operation(
         "delete_resource_share", "DeleteResourceShare", "ResourceSharing",
         "DeleteResourceShare", {"share": _SHARE}, _delete_resource_share, "share",

@@ -462,6 +462,17 @@ def prepare_pool(sim: Any, actor: str, args: dict[str, Any], params: Mapping[str
     args["ipam"] = scope.ipam
 
 
+def prepare_exit(sim: Any, actor: str, args: dict[str, Any], params: Mapping[str, Any],
+                 call: Call) -> None:
+    """``ResourceOwner=OtherAccounts``: a principal asks to leave, naming itself."""
+    owner = params.get("ResourceOwner", "Self")
+    if owner not in ("Self", "OtherAccounts"):
+        raise refuse("InvalidParameter.Value", name="ResourceOwner",
+                     reason=f"{owner!r} is not Self or OtherAccounts")
+    if owner == "OtherAccounts" and not args.get("principals") and not args.get("resources"):
+        args["principals"] = [f"account:{actor}"]
+
+
 def prepare_invitation(sim: Any, actor: str, args: dict[str, Any], params: Mapping[str, Any],
                        call: Call) -> None:
     """Accept and Reject name the invitation; the operation takes its share."""
