@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..model.discovery import resource_cidrs
 from ..values.errors import DomainError
 
 __all__ = ["POOL_PERMISSION", "Call", "Wire", "invitation_id", "time_text", "wire_id"]
@@ -363,8 +364,6 @@ def answer_associations(status: str) -> Answer:
 
 def _named_associations(call: Call, share: Any, pools: tuple[str, ...],
                         targets: tuple[str, ...], status: str) -> list[dict[str, Any]]:
-    from dataclasses import replace
-
     org = call.sim.org
     gone = replace(share, resources=list(pools),
                    principals=[org.parse_principal(t) for t in targets])
@@ -408,8 +407,6 @@ def items_allocations(call: Call) -> list[dict[str, Any]]:
 
 
 def items_resource_cidrs(call: Call) -> list[dict[str, Any]]:
-    from ..model.discovery import resource_cidrs
-
     sim = call.sim
     pool = sim.model.pools[call.result.pool]
     out = []
