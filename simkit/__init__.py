@@ -23,6 +23,7 @@ from .analysis.whatif import (
 from .engine.simulation import Simulation
 from .interop.dump import dump
 from .scenario.loader import Scenario, load
+from .server import serve
 from .values.addresses import Cidr, parse_cidr
 from .values.allocator import STRATEGIES, AddressSpace
 from .values.errors import DomainError, ScenarioError, SimkitError, StateFileError, UsageError
@@ -52,6 +53,7 @@ __all__ = [
     "load",
     "parse_cidr",
     "run",
+    "serve",
     "summary",
     "sweep",
     "with_strategy",

@@ -329,6 +329,42 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_UNMET
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """``simkit serve [FILE]``: the cloud's API on HOST:PORT until SIGTERM or Ctrl-C."""
+    import signal
+
+    from .scenario.loader import load
+    from .server import BANNER, CloudApi, make_server
+
+    try:
+        api = CloudApi(load(args.file), region=args.region) if args.file else \
+            CloudApi.empty(region=args.region)
+    except ScenarioError as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    try:
+        server = make_server(api, args.host, args.port)
+    except OSError as e:
+        sys.stderr.write(f"simkit serve: cannot listen on {args.host}:{args.port}: "
+                         f"{e.strerror or e}\n")
+        return EXIT_INVALID
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.server_address[:2]
+    sys.stdout.write(BANNER.format(host=host, port=port) + "\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simkit", description="Plan and policy-test cloud IPAM pools shared across "
@@ -376,6 +412,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory", metavar="DIR")
     p.add_argument("-o", "--out", metavar="FILE", required=True, help="scenario file to write")
     p.set_defaults(func=_cmd_import)
+    p = sub.add_parser(
+        "serve", help="serve the cloud's VPC, VpcIpam and ResourceSharing APIs on localhost "
+                      "for the official SDKs",
+        description="Start from the state FILE declares (its steps run first) and answer the "
+                    "cloud's API until SIGTERM or Ctrl-C. Without FILE: an empty resource "
+                    "directory whose one account is 'admin'; declare more accounts (org: "
+                    "accounts, folders, external_accounts) in a scenario file. The "
+                    "AccessKeyId is the account's name unless the file declares "
+                    "access_keys: [{id, secret, account}], which turns on signature checks.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a scenario file (optional)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                   "127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a "
+                   "free one)")
+    p.add_argument("--region", default="cn-hangzhou", help="region of requests that carry "
+                   "none (default cn-hangzhou)")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 

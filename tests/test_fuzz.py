@@ -165,6 +165,8 @@ ARGUMENTS = {
     "operating_regions": st.lists(st.sampled_from(["r1", "r2", "r3"]), max_size=2),
     "scopes": st.lists(st.sampled_from(["lab", "lab2"]), max_size=2),
     "strategy": st.sampled_from(["first", "best", "last", "random"]),
+    "resource_owner": st.sampled_from(["Self", "OtherAccounts"]),
+    "association_type": st.sampled_from(["Resource", "Target"]),
 }
 
 

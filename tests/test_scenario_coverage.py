@@ -127,6 +127,11 @@ UNREACHABLE = {
     "QuotaExceeded.RdFolders",
     "QuotaExceeded.RdMembers",
     "QuotaExceeded.FolderDepth",
+    # Refusals of the wire itself (simkit serve), before any operation runs: a step
+    # names its operation and arguments in the format, so it never meets them.
+    "InvalidAction.NotFound", "MissingParameter", "InvalidParameter.Value",
+    "InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "DryRunOperation",
+    "InvalidRequest.Malformed", "InvalidRequest.TooLarge",
 }
 
 #: The DOMAIN.md codes among UNREACHABLE.

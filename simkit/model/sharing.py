@@ -206,6 +206,12 @@ class Shares:
         """The pools ``account`` sees through shares now (not its own pools), sorted."""
         return sorted(self._pools_seen(account, self._shares, self._invitations))
 
+    def reaching(self, account: str) -> list[ResourceShare]:
+        """The Active shares of other owners whose principals reach ``account`` now."""
+        return [s for s in self._shares.values()
+                if s.active and s.owner != account
+                and self._holds(account, s, self._invitations)]
+
     def invitations(self, account: str | None = None) -> list[Invitation]:
         """The invitations (of ``account``, or all) in sending order, expiry applied now."""
         now = self.clock()

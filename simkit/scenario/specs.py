@@ -27,7 +27,7 @@ from ..values.addresses import Cidr
 from ..values.clock import DEFAULT_START
 from ..values.errors import UsageError
 
-__all__ = ["Demand", "DemandSpec", "Expect", "IpamSpec", "PoolRules",
+__all__ = ["AccessKey", "Demand", "DemandSpec", "Expect", "IpamSpec", "PoolRules",
            "PoolSpec", "ReservedSpec", "ScopeGroup", "Step", "VpcSpec"]
 
 
@@ -135,6 +135,16 @@ class ReservedSpec:
     line: int
     cidr: Cidr
     hold_in: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """An ``access_keys`` entry: the key ``simkit serve`` maps to ``account``."""
+
+    id: str
+    secret: str
+    account: str
+    line: int = 0
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ _RULES = Record("rules", {
 
 _NAMED["folder"] = Record("folder", {
     "name": Field(Text(hint="a folder name"), required=True, doc="the folder's name"),
+    "id": Field(Text(hint="a folder id such as fd-1a2b3c"),
+                doc="its id as a share target on the wire (simkit serve); default fd-<hash>"),
     "accounts": Field(ListOf(AccountRef()), doc="member accounts in this folder"),
     "folders": Field(ListOf(Ref("folder")), doc="sub-folders"),
 }, doc="a folder of the resource directory", label="name", name="folder")
@@ -79,6 +81,8 @@ _ORG = Record("org", {
     "folders": Field(ListOf(Ref("folder")), doc="folders below Root"),
     "external_accounts": Field(ListOf(AccountRef()),
                                doc="accounts outside the resource directory"),
+    "rd_id": Field(Text(hint="a resource directory id such as rd-1a2b3c"),
+                   doc="the directory's id as a share target on the wire (simkit serve)"),
 }, doc="the organisation: resource directory and external accounts", name="org")
 
 _POOL = Record("pool", {
@@ -223,6 +227,13 @@ _DEMAND = Record("demand", {
                                                               ("every", "rate")),
     name="demand")
 
+_ACCESS_KEY = Record("access key", {
+    "id": Field(Text(hint="an AccessKeyId"), required=True, doc="the AccessKeyId"),
+    "secret": Field(Text(hint="an AccessKeySecret"), required=True,
+                    doc="its AccessKeySecret: signatures are checked with it"),
+    "account": Field(AccountRef(), required=True, doc="the account that calls with it"),
+}, doc="an access key of simkit serve", label="id", name="access_key")
+
 _QUOTAS = Record("quotas", {
     key: Field(Integer(minimum=0), doc=f"{q.what} (default {q.default})")
     for key, q in QUOTAS.items()
@@ -248,6 +259,9 @@ FORMAT = Record("", {
                                   "are conflicts (simkit extension)"),
     "steps": Field(ListOf(_STEP), doc="the steps, in order"),
     "demand": Field(ListOf(_DEMAND), doc="generated requests for what-if runs"),
+    "access_keys": Field(ListOf(_ACCESS_KEY),
+                         doc="the keys simkit serve accepts; given, every signature is "
+                             "checked (none: the AccessKeyId is the account, unchecked)"),
 }, doc="a simkit scenario, format version 1 (SCENARIO.md)")
 
 

@@ -6,9 +6,10 @@ parser when installed) into :class:`_YMap` and :class:`_YList` values, a
 so that any later message can name the line of the value it is about.  It
 refuses a hostile document before it costs much: its YAML aliases may add at
 most :data:`MAX_NODES` values when expanded, and it may nest at most
-:data:`MAX_DEPTH` levels deep (the file's size bounds its plain values).  Every problem is an :class:`_Invalid` (a reason and a line), which
-:func:`simkit.scenario.loads` turns into a :class:`~simkit.values.errors.ScenarioError`
-naming the file.
+:data:`MAX_DEPTH` levels deep (the file's size bounds its plain values).
+Every problem is an :class:`_Invalid` (a reason and a line), which
+:func:`simkit.scenario.loads` turns into a
+:class:`~simkit.values.errors.ScenarioError` naming the file.
 
 This module knows nothing of the scenario format and imports nothing from
 simkit.
