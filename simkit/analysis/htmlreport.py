@@ -123,8 +123,12 @@ def summary(run: Any) -> list[tuple[str, str]]:
              ("outcome", "every expectation met" if run.ok
               else f"{len(run.failures)} expectation(s) not met"),
              ("steps", f"{steps} steps, {generated} generated requests ({refused} refused)"),
-             ("clock", f"{run.simulation.start.isoformat()} to {run.simulation.now.isoformat()}"),
+             ("clock", f"{run.simulation.start.isoformat(timespec='seconds')} to "
+                       f"{run.simulation.now.isoformat(timespec='seconds')}"),
              ("seed", str(run.simulation.seed))]
+    values = getattr(run.scenario, "parameters", None)
+    if values:
+        items.append(("parameters", ", ".join(f"{k}={v}" for k, v in values.items())))
     from .reports import conflicts
 
     found = conflicts(run.simulation)
