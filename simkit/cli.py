@@ -200,7 +200,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             scenario = load(file)
-            Simulation.from_scenario(scenario)   # the declarative sections' DOMAIN rules
+            Simulation.from_scenario(scenario)   # the rules of the declarative sections
         except ScenarioError as e:
             sys.stderr.write(f"{e}\n")
             code = EXIT_INVALID

@@ -13,7 +13,7 @@ from simkit.model.org import Organisation, Principal
 from simkit.values.errors import DomainError, UsageError
 from simkit.values.quotas import Quotas
 
-#: The ``org:`` section of the SCENARIO.md example.
+#: The ``org:`` section of the docs/scenario-format.md example.
 EXAMPLE = {
     "management_account": "mgmt",
     "accounts": ["sandbox"],

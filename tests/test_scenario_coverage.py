@@ -1,7 +1,7 @@
 """The scenarios in scenarios/ together exercise every operation and every error code.
 
-Every ``scenarios/*.yaml`` is run once.  The scenario operations (SCENARIO.md)
-and the error codes of DOMAIN.md section 5 are written out below, literally:
+Every ``scenarios/*.yaml`` is run once.  The scenario operations (docs/scenario-format.md)
+and the error codes of docs/rules.md section 5 are written out below, literally:
 they are the contract, so they are not derived from the code.  Every code of
 the registry (``simkit.values.errors.ERROR_CODES`` and the ``QuotaExceeded.*`` codes
 of ``simkit.values.quotas.QUOTAS``) is either reached by a scenario step whose
@@ -22,7 +22,7 @@ from simkit.values.quotas import QUOTAS
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 
-#: The operations table of SCENARIO.md ("Steps").
+#: The operations table of docs/scenario-format.md ("Steps").
 OPS = (
     "create_ipam_pool",
     "update_ipam_pool",
@@ -49,7 +49,7 @@ OPS = (
     "remove_account",
 )
 
-#: The documented error codes of DOMAIN.md section 5.
+#: The documented error codes of docs/rules.md section 5.
 DOMAIN_CODES = (
     "Forbidden",
     "ResourceNotFound.IpamPool",
@@ -130,7 +130,7 @@ UNREACHABLE = {
     "QuotaExceeded.ScopesPerIpam",
 }
 
-#: The DOMAIN.md codes among UNREACHABLE.
+#: The docs/rules.md codes among UNREACHABLE.
 DOMAIN_UNREACHABLE = {"OperationDenied.DeleteDefaultScope",
                       "DependencyViolation.CustomPoolAllocation"}
 

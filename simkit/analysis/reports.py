@@ -1,6 +1,6 @@
 """Frames built from a simulation: where the space goes and where it collides.
 
-Every frame of DOMAIN.md 3 is built here, in one place, from the records of
+Every frame of docs/rules.md section 3 is built here, in one place, from the records of
 a :class:`~simkit.engine.Simulation`: snake_case columns in a fixed order
 (the ``*_COLUMNS`` tuples), time and step as columns, and an empty result as
 an empty frame with the same columns and dtypes.  :func:`frames` gives them

@@ -1,6 +1,6 @@
 """The operations of the scenario format, each mapped onto the model it acts on.
 
-Every operation of SCENARIO.md (``create_vpc``, ``create_resource_share``,
+Every operation of docs/scenario-format.md (``create_vpc``, ``create_resource_share``,
 ``move_account``...) is one handler ``(sim, actor, args, region) -> Result``
 in :data:`OPS`; :meth:`simkit.engine.Simulation.do` looks the handler up.
 A handler only translates arguments and results: the rules live in the

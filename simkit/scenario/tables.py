@@ -1,7 +1,7 @@
 """The scenario format, version 1, as data: :data:`FORMAT`, :data:`OPS` and its JSON Schema.
 
 :data:`FORMAT` is the top-level record of a scenario and :data:`OPS` the
-operations a step can run (``SCENARIO.md``), both built from the types of
+operations a step can run (docs/scenario-format.md), both built from the types of
 :mod:`simkit.scenario.scalars` and :mod:`simkit.scenario.records`.  The loader
 (:mod:`simkit.scenario`) checks files against this description, and
 :func:`json_schema` states the same description as JSON Schema (the shipped
@@ -174,7 +174,7 @@ _RESOURCES = ListOf(_ID, doc="pool ids")
 _PRINCIPALS = ListOf(AccountRef(principal=True),
                      doc="rd, folder:PATH, account:ID or a bare account id")
 
-#: The operations a step can run, keyed by name (SCENARIO.md "Steps").
+#: The operations a step can run, keyed by name (docs/scenario-format.md "Steps").
 OPS: dict[str, OpSpec] = {o.name: o for o in (
     OpSpec("create_ipam_pool", {
         "ipam": _a(_ID, "the IPAM", required=True), "pool": _a(_ID, "new pool id", True),
@@ -302,7 +302,7 @@ _DEMAND = Record("demand", {
 _QUOTAS = Record("quotas", {
     key: Field(Integer(minimum=0), doc=f"{q.what} (default {q.default})")
     for key, q in QUOTAS.items()
-}, doc="raised quotas (DOMAIN.md 6)", noun="quota", name="quotas")
+}, doc="raised quotas (docs/rules.md section 6)", noun="quota", name="quotas")
 
 #: The whole format, version 1: the top-level record of a scenario.
 FORMAT = Record("", {
@@ -324,7 +324,7 @@ FORMAT = Record("", {
                                   "are conflicts (simkit extension)"),
     "steps": Field(ListOf(_STEP), doc="the steps, in order"),
     "demand": Field(ListOf(_DEMAND), doc="generated requests for what-if runs"),
-}, doc="a simkit scenario, format version 1 (SCENARIO.md)")
+}, doc="a simkit scenario, format version 1 (docs/scenario-format.md)")
 
 
 # ---------------------------------------------------------------------------------------------
