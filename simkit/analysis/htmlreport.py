@@ -51,7 +51,7 @@ figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; 
 figcaption { color: #555; font-size: 0.9em; }
 table.frame { border-collapse: collapse; font-size: 0.78em; margin: 0.5em 0; width: 100%; }
 table.frame th, table.frame td { border: 1px solid #ddd; padding: 2px 5px; text-align: left;
-       vertical-align: top; overflow-wrap: anywhere; }
+       vertical-align: top; overflow-wrap: break-word; }
 table.frame td { max-width: 24em; }
 table.frame th { position: sticky; top: 0; }
 ul.findings li { margin: 0.2em 0; }
@@ -108,7 +108,7 @@ def figures(data: Any) -> dict[str, Figure]:
     out["utilisation"] = fig
     fig = Figure(figsize=(9, 4.5), layout="constrained")
     plots.utilisation_over_time(reports.utilisation_series(sim), ax=fig.add_subplot(),
-                                thresholds=reports.thresholds(sim))
+                                thresholds=reports.thresholds(sim), end=sim.now)
     out["utilisation_over_time"] = fig
     fig = Figure(figsize=(9, 3.5), layout="constrained")
     plots.refusals_over_time(sim.events, ax=fig.add_subplot())
@@ -261,8 +261,10 @@ def _table(name: str, frame: pd.DataFrame) -> str:
     if name == "permissions" and len(frame):
         note += (", principals (accounts that see pools they do not own) first, then the "
                  "owners")
+    # the text is escaped by to_html: a break opportunity after each underscore lets long
+    # names (create_resource_share, allocated_ips) wrap instead of widening the table
     body = (shown.to_html(index=False, escape=True, classes="frame", border=0, na_rep="")
-            if len(frame) else "<p class='note'>(empty)</p>")
+            .replace("_", "_<wbr>") if len(frame) else "<p class='note'>(empty)</p>")
     return (f"<h3 id='frame-{html.escape(name)}'>{html.escape(name)}</h3>\n"
             f"<p class='note'>{note}; all of them in "
             f"<a href='{html.escape(name)}.csv'>{html.escape(name)}.csv</a></p>\n"

@@ -119,21 +119,24 @@ def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def utilisation_over_time(series: pd.DataFrame, ax: Axes | None = None, *,
                           pools: list[str] | None = None,
-                          thresholds: pd.DataFrame | None = None) -> Axes:
+                          thresholds: pd.DataFrame | None = None, end: Any = None) -> Axes:
     """Each pool's utilisation over the run, as steps.
 
     ``series`` is :func:`simkit.analysis.reports.utilisation_series`; each pool's
     last value is held to the end of the series.  When every change happened
     at one clock time, the x axis counts the changes instead.  ``thresholds``
     (:func:`simkit.analysis.reports.thresholds`) adds a marker where each pool
-    first reached each level, and a dotted line per level.
+    first reached each level, and a dotted line per level.  ``end`` (a time)
+    extends every pool's last value to it, such as the clock at the end of
+    the run.
     """
     ax = _axes(ax)
     if pools is None:
         pools = list(dict.fromkeys(series["pool"]))
     by_time = len(series) > 0 and series["time"].nunique() > 1
     x_all = series["time"] if by_time else list(range(len(series)))
-    end = max(x_all) if len(series) else 0
+    last = max(x_all) if len(series) else 0
+    end = max(last, end) if by_time and end is not None else last
     for pool in pools:
         mask = (series["pool"] == pool).to_numpy()
         xs = [x for x, m in zip(x_all, mask, strict=True) if m]
