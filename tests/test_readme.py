@@ -131,8 +131,9 @@ def test_every_shell_command_runs_and_exits_0(in_a_copy):
 def test_the_analysis_modules_are_attributes_of_simkit():
     code = ("import sys, simkit; assert 'pandas' not in sys.modules; "
             "print(simkit.reports.__name__, simkit.plots.__name__, simkit.whatif.__name__, "
-            "simkit.htmlreport.__name__)")
+            "simkit.htmlreport.__name__, simkit.history.__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["simkit.analysis.reports", "simkit.analysis.plots",
-                                   "simkit.analysis.whatif", "simkit.analysis.htmlreport"]
+                                   "simkit.analysis.whatif", "simkit.analysis.htmlreport",
+                                   "simkit.analysis.history"]

@@ -111,7 +111,7 @@ def figures(data: Any) -> dict[str, Figure]:
                                 thresholds=reports.thresholds(sim), end=sim.now)
     out["utilisation_over_time"] = fig
     fig = Figure(figsize=(9, 3.5), layout="constrained")
-    plots.refusals_over_time(sim.events, ax=fig.add_subplot())
+    plots.refusals_over_time(sim.events, ax=fig.add_subplot(), start=sim.start, end=sim.now)
     out["refusals"] = fig
     if hasattr(data, "access_log"):
         from . import history

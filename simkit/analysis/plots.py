@@ -575,12 +575,17 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
 
 def refusals_over_time(events: pd.DataFrame, ax: Axes | None = None, *,
                        ops: tuple[str, ...] = ("create_vpc", "associate_vpc_cidr_block",
-                                               "create_ipam_pool_allocation")) -> Axes:
+                                               "create_ipam_pool_allocation"),
+                       start: Any = None, end: Any = None) -> Axes:
     """Refused space requests per pool over the run, counted up (one step line per pool).
 
     ``events`` is the events frame of a run; a request counts when its
-    ``op`` is one of ``ops`` and its outcome an error.
+    ``op`` is one of ``ops`` and its outcome an error.  Each line starts at 0
+    at ``start`` and holds its count to ``end`` (default: the first and last
+    event times).
     """
+    from matplotlib.ticker import MaxNLocator
+
     refused = events[events["op"].isin(list(ops)) & (events["outcome"] == "error")
                      & events["pool"].notna()]
     ax = _axes(ax, (9, 4))
@@ -589,9 +594,14 @@ def refusals_over_time(events: pd.DataFrame, ax: Axes | None = None, *,
                 transform=ax.transAxes)
         ax.set_axis_off()
         return ax
+    first = events["time"].min() if start is None else start
+    last = events["time"].max() if end is None else end
     for pool, group in refused.groupby("pool", sort=False):
         times = list(group["time"])
-        ax.step(times, range(1, len(times) + 1), where="post", label=f"{pool}")
+        ax.step([first, *times, last], [0, *range(1, len(times) + 1), len(times)],
+                where="post", label=f"{pool}")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("refused requests (cumulative)")
     ax.set_title("Refused requests per pool")
     ax.figure.autofmt_xdate()
