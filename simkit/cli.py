@@ -370,6 +370,14 @@ def _checked_out(args: argparse.Namespace) -> None:
             raise UsageError(f"simkit {args.command}: --out {e}") from None
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    for option in ("seeds", "workers"):
+        value = getattr(args, option, None)
+        if value is not None and value < 1:
+            raise UsageError(f"simkit {args.command}: --{option} takes a number >= 1, "
+                             f"not {value}")
+
+
 def _executor(args: argparse.Namespace) -> Any:
     if getattr(args, "workers", None):
         from concurrent.futures import ProcessPoolExecutor
@@ -383,6 +391,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from .analysis.whatif import forecast
 
     try:
+        _check_counts(args)
         _checked_out(args)
         scenario = _load(args.file, args)
         percentiles = [float(q) for q in args.percentiles.split(",")]
@@ -462,6 +471,7 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
     from .analysis.whatif import compare_strategies
 
     try:
+        _check_counts(args)
         _checked_out(args)
         scenario = _load(args.file, args)
         strategies = args.strategies.split(",") if args.strategies else list(STRATEGIES)

@@ -231,3 +231,14 @@ def test_compare_strategies_prints_one_row_per_strategy_and_pool(capsys):
                                             for p in ("corp", "hz", "sh")]
     assert main(["compare-strategies", str(CAPACITY), "--strategies", "fastest"]) == 2
     _one_line_error(capsys, "unknown allocation strategy 'fastest'")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["forecast", str(CAPACITY), "--seeds", "0"], ["--seeds takes a number >= 1"]),
+    (["forecast", str(CAPACITY), "--percentiles", "5,x"], ["--percentiles 5,x"]),
+    (["compare-strategies", str(CAPACITY), "--workers", "0"], ["--workers takes a number"]),
+    (["forecast", str(CAPACITY), "--out", str(ROOT)], ["is a directory, not a file"]),
+])
+def test_what_if_commands_refuse_bad_options_on_one_line(argv, words, capsys):
+    assert main(argv) == 2
+    _one_line_error(capsys, *words)
