@@ -2,7 +2,8 @@
 
 The public API is listed in ``__all__``; everything else is internal.  The
 analysis modules are reached as attributes too, imported when first used
-(``simkit.reports``, ``simkit.plots``, ``simkit.whatif``, ``simkit.htmlreport``),
+(``simkit.reports``, ``simkit.plots``, ``simkit.whatif``, ``simkit.htmlreport``,
+``simkit.history``),
 so ``import simkit`` does not import pandas or matplotlib.
 """
 
@@ -63,7 +64,8 @@ __all__ = [
 #: Modules reachable as ``simkit.NAME`` (imported on first use).
 _MODULES = {"reports": "analysis.reports", "plots": "analysis.plots",
             "whatif": "analysis.whatif", "htmlreport": "analysis.htmlreport",
-            "interop": "interop"}
+            "interop": "interop",
+            "history": "analysis.history"}
 
 
 def __getattr__(name: str) -> Any:

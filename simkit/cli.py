@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from .values.errors import ScenarioError
+from .values.allocator import STRATEGIES
+from .values.errors import ScenarioError, UsageError
 
 EXIT_OK, EXIT_UNMET, EXIT_INVALID = 0, 1, 2
 
@@ -56,7 +57,8 @@ def _summary(run: Any, out: TextIO) -> None:
     status = "ok" if run.ok else f"{len(run.failures)} expectation(s) not met"
     out.write(f"{scenario.file}: {scenario.name}: {status}\n")
     out.write(f"  {steps} steps, {generated} generated requests ({refused} refused), "
-              f"clock {run.simulation.now.isoformat()}\n")
+              f"clock {run.simulation.now.isoformat(timespec='seconds')}\n")
+    out.write(f"  {run_settings(run)}\n")
     for e in run.failures:
         happened = f"error {e.error_code}" if e.outcome == "error" else (
             "ok" + (f" {e.cidr}" if e.cidr else ""))
@@ -91,6 +93,12 @@ def _line_of(run: Any, step: int | None) -> int | None:
     return steps[step - 1].line if step is not None and 0 < step <= len(steps) else None
 
 
+def run_settings(run: Any) -> str:
+    """The seed and parameter values a run used, as one line of text."""
+    values = ", ".join(f"{k}={v}" for k, v in run.scenario.parameters.items())
+    return f"seed {run.simulation.seed}" + (f"; parameters {values}" if values else "")
+
+
 def _json_result(run: Any) -> dict[str, Any]:
     """A run as JSON: its verdict, every step's outcome, the failures and the frames."""
 
@@ -103,6 +111,8 @@ def _json_result(run: Any) -> dict[str, Any]:
     return {
         "file": str(run.scenario.file),
         "name": run.scenario.name,
+        "seed": run.simulation.seed,
+        "parameters": dict(run.scenario.parameters),
         "ok": run.ok,
         "steps": [outcome(e) for e in run.log if e.source == "step"],
         "failures": [outcome(e) for e in run.failures],
@@ -112,10 +122,11 @@ def _json_result(run: Any) -> dict[str, Any]:
 
 
 def write_report(run: Any, directory: Path) -> list[Path]:
-    """Write the run's frames as CSV files into ``directory``."""
+    """Write the run's frames as CSV files into ``directory`` (checked before the run)."""
     from .analysis import reports
+    from .analysis.outputs import output_directory, write_csv
 
-    directory.mkdir(parents=True, exist_ok=True)
+    output_directory(directory)
     frames = {
         "events": run.events,
         "utilisation": run.utilisation(),
@@ -125,29 +136,55 @@ def write_report(run: Any, directory: Path) -> list[Path]:
     }
     written = []
     for name, frame in frames.items():
-        path = directory / f"{name}.csv"
-        frame.to_csv(path, index=False)
-        written.append(path)
+        written.append(write_csv(frame, directory / f"{name}.csv"))
     return written
+
+
+def _load(file: str, args: argparse.Namespace) -> Any:
+    """The scenario of ``file`` with the ``--param`` values and ``--seed`` of ``args``."""
+    import dataclasses
+
+    from .analysis.whatif import parse_parameters
+    from .engine.simulation import check_seed
+    from .scenario.loader import load
+
+    scenario = load(file)
+    values = parse_parameters(scenario, getattr(args, "param", None) or [])
+    if values:
+        scenario = scenario.with_parameters(values)
+    if getattr(args, "seed", None) is not None:
+        scenario = dataclasses.replace(scenario, seed=check_seed(args.seed))
+    return scenario
+
+
+def _directories(files: list[str], report: str | None) -> dict[str, Path]:
+    """The report directory of each file (checked and created), before anything runs."""
+    from .analysis.outputs import output_directory
+
+    if report is None:
+        return {}
+    base = output_directory(report)
+    if len(files) == 1:
+        return {files[0]: base}
+    return {f: output_directory(base / Path(f).stem) for f in files}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .analysis.runs import run
-    from .scenario.loader import load
 
     out, err = sys.stdout, sys.stderr
+    try:
+        directories = _directories(args.files, args.report)
+    except UsageError as e:
+        err.write(f"simkit run: --report {e}\n")
+        return EXIT_INVALID
     code = EXIT_OK
     results = []
     for file in args.files:
         try:
-            scenario = load(file)
-        except ScenarioError as e:
-            err.write(f"{e}\n")
-            code = EXIT_INVALID
-            continue
-        try:
+            scenario = _load(file, args)
             result = run(scenario, progress=_progress(err, Path(file).name))
-        except ScenarioError as e:
+        except (ScenarioError, UsageError) as e:
             err.write(f"{e}\n")
             code = EXIT_INVALID
             continue
@@ -158,10 +195,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             _summary(result, out)
         if args.report:
-            directory = Path(args.report)
-            if len(args.files) > 1:
-                directory = directory / Path(file).stem
-            written = write_report(result, directory)
+            directory = directories[file]
+            try:
+                written = write_report(result, directory)
+            except (UsageError, OSError) as e:
+                err.write(f"simkit run: --report {directory}: cannot write the report: {e}\n")
+                return EXIT_INVALID
             if not args.json:
                 out.write(f"  report: {len(written)} CSV files in {directory}\n")
     if args.json:
@@ -178,7 +217,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             scenario = load(file)
-            Simulation.from_scenario(scenario)   # the declarative sections' DOMAIN rules
+            Simulation.from_scenario(scenario)   # the rules of the declarative sections
         except ScenarioError as e:
             sys.stderr.write(f"{e}\n")
             code = EXIT_INVALID
@@ -193,19 +232,33 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from .analysis.htmlreport import write
+    from .analysis.outputs import output_directory
     from .analysis.runs import run
-    from .scenario.loader import load
 
     try:
-        result = run(load(args.file), progress=_progress(sys.stderr, Path(args.file).name))
-    except ScenarioError as e:
+        scenario = _load(args.file, args)
+    except (ScenarioError, UsageError) as e:
         sys.stderr.write(f"{e}\n")
         return EXIT_INVALID
-    written = write(result, Path(args.out))
+    try:
+        directory = output_directory(args.out)
+    except UsageError as e:
+        sys.stderr.write(f"simkit report: --out {e}\n")
+        return EXIT_INVALID
+    try:
+        result = run(scenario, progress=_progress(sys.stderr, Path(args.file).name))
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    try:
+        written = write(result, directory)
+    except (UsageError, OSError) as e:
+        sys.stderr.write(f"simkit report: --out {directory}: cannot write the report: {e}\n")
+        return EXIT_INVALID
     counts = {ext: sum(1 for w in written if w.suffix == ext) for ext in (".csv", ".png")}
     _summary(result, sys.stdout)
     sys.stdout.write(f"  report: {counts['.csv']} CSV files, {counts['.png']} PNG files, "
-                     f"{Path(args.out) / 'index.html'}\n")
+                     f"{directory / 'index.html'}\n")
     return EXIT_OK if result.ok else EXIT_UNMET
 
 
@@ -222,16 +275,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import importlib.util
     import time
 
+    from .analysis.outputs import output_file, to_seconds
     from .analysis.whatif import parse_grid, sweep
     from .scenario.loader import load
-    from .values.errors import UsageError
 
     err = sys.stderr
-    out = Path(args.out)
-    kind = out.suffix.lower()
-    if kind not in (".csv", ".parquet"):
-        err.write(f"simkit sweep: --out {args.out}: write a .csv or a .parquet file\n")
+    try:
+        out = output_file(args.out, (".csv", ".parquet"))
+    except UsageError as e:
+        err.write(f"simkit sweep: --out {e}\n")
         return EXIT_INVALID
+    kind = out.suffix.lower()
     if kind == ".parquet" and not any(importlib.util.find_spec(m)
                                       for m in ("pyarrow", "fastparquet")):
         err.write(f"simkit sweep: --out {args.out}: writing Parquet needs pyarrow "
@@ -277,11 +331,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             executor.close()
         elif executor is not None:
             executor.shutdown()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if kind == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        frame.to_parquet(out, index=False)
+    try:
+        if kind == ".csv":
+            to_seconds(frame).to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+    except OSError as e:
+        err.write(f"simkit sweep: --out {out}: cannot write the file: {e}\n")
+        return EXIT_INVALID
     runs = frame["run_id"].nunique()
     plans = runs // (args.seeds or 1)
     sys.stdout.write(f"{args.file}: {scenario.name}: {runs} runs ({plans} plan(s) x "
@@ -365,6 +422,170 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _table(frame: Any) -> str:
+    """A frame as aligned text: fractions as percentages, days to one decimal, IPs grouped."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if column in _FRACTIONS:
+            shown[column] = values.map(lambda v: "" if v != v else f"{v:.1%}")
+        elif column.endswith("_days") or values.dtype == "float64":
+            shown[column] = values.map(lambda v: "-" if v != v else f"{v:,.1f}")
+        elif column.endswith("_ips"):
+            shown[column] = values.map(lambda v: f"{v:,}")
+    return shown.to_string(index=False)
+
+
+def _write_frame(frame: Any, out: str | None, command: str) -> int:
+    """Write ``frame`` to the ``--out`` CSV file (checked first by :func:`_checked_out`)."""
+    if out is None:
+        return EXIT_OK
+    from .analysis.outputs import write_csv
+
+    try:
+        write_csv(frame, out)
+    except OSError as e:
+        sys.stderr.write(f"simkit {command}: --out {out}: cannot write the file: {e}\n")
+        return EXIT_INVALID
+    sys.stdout.write(f"  {len(frame)} rows in {out}\n")
+    return EXIT_OK
+
+
+def _checked_out(args: argparse.Namespace) -> None:
+    if args.out is not None:
+        from .analysis.outputs import output_file
+
+        try:
+            output_file(args.out, (".csv",))
+        except UsageError as e:
+            raise UsageError(f"simkit {args.command}: --out {e}") from None
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    for option in ("seeds", "workers"):
+        value = getattr(args, option, None)
+        if value is not None and value < 1:
+            raise UsageError(f"simkit {args.command}: --{option} takes a number >= 1, "
+                             f"not {value}")
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    if getattr(args, "workers", None):
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(args.workers)
+    return None
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    """``simkit forecast FILE --seeds N``: when each pool runs out, over N seeds."""
+    from .analysis.whatif import forecast
+
+    try:
+        _check_counts(args)
+        _checked_out(args)
+        scenario = _load(args.file, args)
+        percentiles = [float(q) for q in args.percentiles.split(",")]
+    except ValueError as e:   # UsageError and ScenarioError are ValueErrors too
+        sys.stderr.write(f"{e}\n" if isinstance(e, UsageError | ScenarioError) else
+                         f"simkit forecast: --percentiles {args.percentiles}: write numbers "
+                         "from 0 to 100 separated by commas\n")
+        return EXIT_INVALID
+    executor = _executor(args)
+    try:
+        frame = forecast(scenario, seeds=args.seeds, percentiles=percentiles,
+                         executor=executor, progress=None)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    sys.stdout.write(f"{args.file}: {scenario.name}: exhaustion over {args.seeds} seed(s), "
+                     f"days from the clock start to the first refusal for lack of space "
+                     f"(- : later than the run)\n")
+    sys.stdout.write(_table(frame) + "\n")
+    return _write_frame(frame, args.out, "forecast")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """``simkit compare A [B]``: two plans side by side, per pool and per account."""
+    import types
+
+    from .analysis.runs import run
+    from .analysis.whatif import compare
+
+    second = args.other or args.file
+    if second == args.file and not args.other_param and args.other_seed is None:
+        sys.stderr.write("simkit compare: give a second FILE, or --vs-param / --vs-seed to "
+                         "compare the file with other values\n")
+        return EXIT_INVALID
+    try:
+        _checked_out(args)
+        a = _load(args.file, args)
+        options = {} if args.other else {o.partition("=")[0].strip(): o for o in args.param}
+        options.update((o.partition("=")[0].strip(), o) for o in args.other_param)
+        b = _load(second, types.SimpleNamespace(
+            param=list(options.values()),
+            seed=args.seed if args.other_seed is None else args.other_seed))
+        labels = tuple(args.labels.split(",")) if args.labels else ("a", "b")
+        frame = compare(run(a), run(b), labels=labels)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    left, right = frame.columns[3], frame.columns[4]
+    sys.stdout.write(f"{left}: {args.file} ({a.name}), {_settings(a)}\n"
+                     f"{right}: {second} ({b.name}), {_settings(b)}\n")
+    shown = (frame if args.all else frame[frame["difference"].fillna(1) != 0]).copy()
+    for column in (left, right, "difference"):
+        shown[column] = [
+            "-" if v != v else f"{v:+.1%}" if f in _FRACTIONS and column == "difference"
+            else f"{v:.1%}" if f in _FRACTIONS else f"{v:+,.0f}" if column == "difference"
+            else f"{v:,.0f}" for f, v in zip(shown["figure"], shown[column], strict=True)]
+    if len(shown):
+        sys.stdout.write(shown.to_string(index=False) + "\n")
+    else:
+        sys.stdout.write("no figure differs\n")
+    return _write_frame(frame, args.out, "compare")
+
+
+_FRACTIONS = ("utilisation", "fragmentation")
+
+
+def _settings(scenario: Any) -> str:
+    values = ", ".join(f"{k}={v}" for k, v in scenario.parameters.items())
+    return f"seed {scenario.seed}" + (f"; parameters {values}" if values else "")
+
+
+def _cmd_strategies(args: argparse.Namespace) -> int:
+    """``simkit compare-strategies FILE``: the same demand under each allocation strategy."""
+    from .analysis.whatif import compare_strategies
+
+    try:
+        _check_counts(args)
+        _checked_out(args)
+        scenario = _load(args.file, args)
+        strategies = args.strategies.split(",") if args.strategies else list(STRATEGIES)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    executor = _executor(args)
+    try:
+        frame = compare_strategies(scenario, strategies=strategies, seeds=args.seeds,
+                                   executor=executor, progress=None)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    seeds = args.seeds if args.seeds is not None else 1
+    sys.stdout.write(f"{args.file}: {scenario.name}: means over {seeds} seed(s) per "
+                     f"strategy and pool\n")
+    sys.stdout.write(_table(frame) + "\n")
+    return _write_frame(frame, args.out, "compare-strategies")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simkit", description="Plan and policy-test cloud IPAM pools shared across "
@@ -374,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print machine-readable results")
     p.add_argument("--report", metavar="DIR", help="write the frames as CSV files into DIR")
+    _run_options(p)
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("validate", help="check scenario files without running them")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -398,6 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "as for run)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
+    _run_options(p)
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("export", help="write the final state of a scenario for other tools")
     kinds = p.add_subparsers(dest="format", required=True)
@@ -429,7 +652,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="cn-hangzhou", help="region of requests that carry "
                    "none (default cn-hangzhou)")
     p.set_defaults(func=_cmd_serve)
+    p = sub.add_parser("forecast", help="Monte Carlo: run a scenario over many seeds and give "
+                                        "percentiles of the days until each pool runs out")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--seeds", type=int, default=100, metavar="N",
+                   help="run seeds 0 to N-1 (default 100)")
+    p.add_argument("--percentiles", default="5,50,95", metavar="Q1,Q2",
+                   help="percentiles to give (default 5,50,95)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter the file declares (repeat for several)")
+    p.add_argument("--workers", type=int, metavar="K", help="run in K local processes")
+    p.add_argument("--out", metavar="FILE", help="also write the table to a .csv file")
+    p.set_defaults(func=_cmd_forecast)
+    p = sub.add_parser("compare", help="run two plans and put their figures side by side, "
+                                       "per pool and per account")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("other", nargs="?", metavar="FILE_B",
+                   help="the second plan (default: FILE again, with --vs-param/--vs-seed)")
+    _run_options(p)
+    p.add_argument("--vs-param", dest="other_param", action="append", default=[],
+                   metavar="NAME=VALUE", help="a parameter value of the second plan only")
+    p.add_argument("--vs-seed", dest="other_seed", type=int, metavar="N",
+                   help="the seed of the second plan only")
+    p.add_argument("--labels", metavar="A,B", help="names of the two plans (default a,b)")
+    p.add_argument("--all", action="store_true", help="also print the figures that are equal")
+    p.add_argument("--out", metavar="FILE", help="also write every figure to a .csv file")
+    p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("compare-strategies", help="run the same demand under each allocation "
+                                                  "strategy: refusals and fragmentation")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--strategies", metavar="S1,S2",
+                   help=f"strategies to compare (default {','.join(STRATEGIES)})")
+    p.add_argument("--seeds", type=int, metavar="N", help="run seeds 0 to N-1 per strategy "
+                   "(default: the file's seed)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter the file declares (repeat for several)")
+    p.add_argument("--workers", type=int, metavar="K", help="run in K local processes")
+    p.add_argument("--out", metavar="FILE", help="also write the table to a .csv file")
+    p.set_defaults(func=_cmd_strategies)
     return parser
+
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter the file declares, for this run (repeat for several)")
+    p.add_argument("--seed", type=int, metavar="N", help="use this seed instead of the file's")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The IPAM model against the rules of DOMAIN.md sections 2, 5 and 6.
+"""The IPAM model against the rules of docs/rules.md sections 2, 5 and 6.
 
 Every failing call goes through :func:`expect_error`, which also checks that
 the call changed nothing (the model's fingerprint is the same before and
@@ -871,7 +871,7 @@ def test_created_at_comes_from_the_clock():
 
 
 # -- every code ----------------------------------------------------------------------------
-#: The codes of DOMAIN.md 5, and the simkit codes the IPAM model adds.
+#: The codes of docs/rules.md section 5, and the simkit codes the IPAM model adds.
 DOMAIN_CODES = {
     "Forbidden", "ResourceNotFound.IpamPool", "ResourceNotFound.IpamPoolAllocation",
     "ResourceNotFound.IpamPoolCidr", "ResourceNotFound.IpamScope", "ResourceNotFound.Ipam",

@@ -14,7 +14,7 @@ from simkit.model.org import Organisation, Principal
 from simkit.values.errors import DomainError, ScenarioError, UsageError
 from simkit.values.quotas import Quotas
 
-#: The ``org:`` section of the SCENARIO.md example.
+#: The ``org:`` section of the docs/scenario-format.md example.
 EXAMPLE = {
     "management_account": "mgmt",
     "accounts": ["sandbox"],
@@ -140,8 +140,8 @@ def with_(**changes) -> dict:
     pytest.param(with_(folders=nested(5) + [{"name": f"f{i}"} for i in range(96)]),
                  r"101 folders", id="too-many-folders-nested"),
     pytest.param(with_(accounts=[f"a{i}" for i in range(17)]),   # + mgmt + 3 in folders
-                 r"the management account counts as one\) would have 21 member accounts"
-                 r".*rd_members = 20",
+                 r"would have 21 member accounts per resource directory, the management account "
+                 r"included, over the quota rd_members = 20",
                  id="too-many-members"),
     pytest.param(with_(folders=[{"name": "A/B"}]),
                  r"'A/B' cannot be a folder name: '/' separates folder paths",

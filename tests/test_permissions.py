@@ -1,4 +1,4 @@
-"""The permission matrix (DOMAIN.md 4): every row, for every kind of viewer."""
+"""The permission matrix (docs/rules.md section 4): every row, for every kind of viewer."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ ORG = {
     "external_accounts": ["partner", "vendor"],
 }
 
-#: What DOMAIN.md 4 grants a principal, action by action, written out from its table.
+#: What docs/rules.md section 4 grants a principal, action by action, written out from its table.
 DOMAIN_PRINCIPAL = {
     "create_vpc": "yes",
     "associate_vpc_cidr_block": "yes",

@@ -172,17 +172,19 @@ def test_report_command_writes_csv_png_and_one_self_contained_page(tmp_path, cap
     out = tmp_path / "report"
     assert main(["report", str(scenario), "--out", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([f"{n}.csv" for n in reports.frames(simkit.Simulation())]
-                           + [f"{n}.png" for n in ("utilisation", "address_maps",
-                                                   "utilisation_over_time", "organisation",
-                                                   "permissions")] + ["index.html"])
+    extra = ("exhaustion", "thresholds", "access", "timeline", "principal_activity")
+    figures = ("utilisation", "address_maps", "utilisation_over_time", "refusals", "history",
+               "pool_hierarchy", "organisation", "permissions")
+    assert names == sorted([f"{n}.csv" for n in [*reports.frames(simkit.Simulation()), *extra]]
+                           + [f"{n}.png" for n in figures] + ["index.html"])
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (out / "index.html").read_text()
-    assert page.count("src='data:image/png;base64,") == 5
+    assert page.count("src='data:image/png;base64,") == 8
     assert "src='http" not in page and "<script" not in page
     assert "<h1>shared-pool</h1>" in page and "every expectation met" in page
-    assert "report: 11 CSV files, 5 PNG files" in capsys.readouterr().out
+    assert "<h2 id='capacity'>Capacity</h2>" in page and "<h2 id='history'>History</h2>" in page
+    assert "report: 16 CSV files, 8 PNG files" in capsys.readouterr().out
 
 
 def test_report_command_exit_codes(tmp_path, capsys):

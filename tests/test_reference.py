@@ -24,8 +24,8 @@ def test_every_code_and_quota_has_one_row():
     assert codes == [*ERROR_CODES, *QUOTAS]
     quota_row = next(row for row in rows if row.startswith("| `pool_depth`"))
     assert quota_row == ("| `pool_depth` | `QuotaExceeded.PoolDepth` | 10 | levels of pool "
-                         "nesting | VPC IPAM limits (DOMAIN.md 2) | `quotas: {pool_depth: N}` "
-                         "or `Quotas({'pool_depth': N})` |")
+                         "nesting | VPC IPAM limits (docs/rules.md section 2) | "
+                         "`quotas: {pool_depth: N}` or `Quotas({'pool_depth': N})` |")
     code_row = next(row for row in rows if row.startswith("| `ResourceNotFound.Vpc`"))
     assert code_row == "| `ResourceNotFound.Vpc` | 404 | the VPC {vpc} does not exist | simkit |"
 

@@ -1,7 +1,7 @@
 """The scenarios in scenarios/ together exercise every operation and every error code.
 
-Every ``scenarios/*.yaml`` is run once.  The scenario operations (SCENARIO.md)
-and the error codes of DOMAIN.md section 5 are written out below, literally:
+Every ``scenarios/*.yaml`` is run once.  The scenario operations (docs/scenario-format.md)
+and the error codes of docs/rules.md section 5 are written out below, literally:
 they are the contract, so they are not derived from the code.  Every code of
 the registry (``simkit.values.errors.ERROR_CODES`` and the ``QuotaExceeded.*`` codes
 of ``simkit.values.quotas.QUOTAS``) is either reached by a scenario step whose
@@ -50,7 +50,7 @@ OPS = (
     "remove_account",
 )
 
-#: The documented error codes of DOMAIN.md section 5.
+#: The documented error codes of docs/rules.md section 5.
 DOMAIN_CODES = (
     "Forbidden",
     "ResourceNotFound.IpamPool",
@@ -134,7 +134,7 @@ UNREACHABLE = {
     "InvalidRequest.Malformed", "InvalidRequest.TooLarge",
 }
 
-#: The DOMAIN.md codes among UNREACHABLE.
+#: The docs/rules.md codes among UNREACHABLE.
 DOMAIN_UNREACHABLE = {"OperationDenied.DeleteDefaultScope",
                       "DependencyViolation.CustomPoolAllocation"}
 

@@ -401,6 +401,9 @@ def _refused_steps():
             if step.kind != "op" or OPERATIONS[step.op].wire is None or step.op in found:
                 continue
             event = next(e for e in run.log if e.source == "step" and e.step == step.index)
+            if step.op == "create_ipam_pool" and ({"cidrs", "masks"} & set(step.args) or
+                                                  event.error_code == "ResourceNotFound.Ipam"):
+                continue      # CreateIpamPool names a scope, not an IPAM, and carries no CIDR
             if event.outcome == "error" and "Exist" not in event.error_code:
                 found[step.op] = (path.name, position, event.error_code)
     return found

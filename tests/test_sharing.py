@@ -1,4 +1,4 @@
-"""Resource shares, associations and invitations (DOMAIN.md 4)."""
+"""Resource shares, associations and invitations (docs/rules.md section 4)."""
 
 from __future__ import annotations
 

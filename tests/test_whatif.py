@@ -234,11 +234,11 @@ def test_the_hand_worked_case_refuses_the_17th_request_16_days_after_the_first()
     s = loads(ONE_A_DAY)
     row = exhaustion(simkit.run(s)).set_index("pool").loc["p"]
     assert (row.requests, row.refused, row.request) == (20, 4, 17)
-    assert row.exhausted_after == pd.Timedelta(16 * DAY)
+    assert row.exhausted_after_days == 16.0
     assert row.first_refusal == pd.Timestamp(s.start + 16 * DAY)
     figures = forecast(s, seeds=3, progress=False).set_index("pool").loc["p"]
     assert (figures.runs, figures.exhausted) == (3, 3)
-    assert [figures.p5, figures.p50, figures.p95] == [pd.Timedelta(16 * DAY)] * 3
+    assert [figures.p5_days, figures.p50_days, figures.p95_days] == [16.0] * 3
 
 
 def erlang_quantile(k: int, q: float) -> float:
@@ -259,12 +259,12 @@ def test_monte_carlo_percentiles_follow_the_arrival_process():
     figures = forecast(s, seeds=200, percentiles=(5, 50, 95), progress=False)
     row = figures.set_index("pool").loc["p"]
     assert (row.runs, row.exhausted) == (200, 200)
-    for name, q in (("p5", 0.05), ("p50", 0.5), ("p95", 0.95)):
-        days = row[name] / pd.Timedelta(DAY)
+    for name, q in (("p5_days", 0.05), ("p50_days", 0.5), ("p95_days", 0.95)):
+        days = row[name]
         assert abs(days - erlang_quantile(16, q)) < 2.0, (name, days)
     never = forecast(s, seeds=4, parameters=None, progress=False,
                      codes=("QuotaExceeded.Nothing",)).set_index("pool").loc["p"]
-    assert never.exhausted == 0 and pd.isna(never.p50)
+    assert never.exhausted == 0 and pd.isna(never.p50_days)
 
 
 # -- strategies ------------------------------------------------------------------------------

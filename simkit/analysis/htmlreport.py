@@ -2,9 +2,14 @@
 
 :func:`write` is what ``simkit report FILE --out DIR`` does.  The page,
 ``index.html``, is self-contained (styles inline, figures embedded as
-``data:`` URIs), so it can be mailed or attached as it is; it shows the
-run's outcome, the figures, and the first rows of every frame, each with a
-link to its CSV file.  Figures are drawn on figures of their own (no pyplot
+``data:`` URIs), so it can be mailed or attached as it is.  It shows the
+run's outcome (seed and parameter values included), a capacity section
+(utilisation thresholds reached, refusals and exhaustion), a history
+section (shares, invitations and who had access to which pool when, and
+what each principal created), the other figures, and the first rows of
+every frame, each with a link to its CSV file.  Tables show IPs with
+thousands separators, fractions as percentages, durations in days and
+times to the second.  Figures are drawn on figures of their own (no pyplot
 state), so writing a report never opens a window.
 
 Examples
@@ -26,7 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["MAX_MAPS", "MAX_ROWS", "figures", "render", "summary", "write"]
+__all__ = ["MAX_MAPS", "MAX_ROWS", "extra_frames", "figures", "render", "summary", "write"]
 
 #: Rows of each frame shown on the page (the CSV files hold them all).
 MAX_ROWS = 60
@@ -35,7 +40,7 @@ MAX_MAPS = 24
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
-       max-width: 1200px; color: #222; padding: 0 1em; }
+       max-width: 1300px; color: #222; padding: 0 1em; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em;
        margin-top: 2em; }
 p.description { color: #555; margin-top: 0; }
@@ -44,34 +49,53 @@ dl.summary dt { font-weight: 600; } dl.summary dd { margin: 0; }
 .ok { color: #2a7f3a; font-weight: 600; } .unmet { color: #b22; font-weight: 600; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
-table.frame { border-collapse: collapse; font-size: 0.8em; margin: 0.5em 0; }
-table.frame th, table.frame td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
+table.frame { border-collapse: collapse; font-size: 0.78em; margin: 0.5em 0; width: 100%; }
+table.frame th, table.frame td { border: 1px solid #ddd; padding: 2px 5px; text-align: left;
+       vertical-align: top; overflow-wrap: break-word; }
+table.frame td { max-width: 24em; }
+table.frame th { position: sticky; top: 0; }
+ul.findings li { margin: 0.2em 0; }
 table.frame th { background: #f3f3f3; }
 table.frame tr:nth-child(even) td { background: #fafafa; }
 .note { color: #666; font-size: 0.85em; }
 nav { line-height: 1.6; } nav a { margin-right: 0.8em; } nav b { margin-right: 0.6em; }
-div.scroll { overflow-x: auto; }
+div.scroll { overflow: auto; max-height: 36em; max-width: 100%; }
 """
 
 #: The frames on the page, most read first (the event log, longest, last).
 _PAGE_ORDER = ("utilisation", "conflicts", "scope_utilisation", "account_utilisation",
                "folder_utilisation", "allocations", "resource_cidrs", "pool_views",
                "utilisation_series", "permissions", "events")
+#: The frames and figures of the capacity and history sections (the others follow).
+_CAPACITY = ("exhaustion", "thresholds")
+_HISTORY = ("access", "timeline", "principal_activity")
+_CAPACITY_FIGURES = ("utilisation_over_time", "refusals")
+_HISTORY_FIGURES = ("history",)
 
 _CAPTIONS = {
     "utilisation": "Allocated over provisioned IPs of each pool, by allocation type; the "
                    "dashed line is 100%.",
     "address_maps": "The address space of each pool: provisioned CIDRs side by side, "
                     "allocations coloured by the account holding them, free space hatched.",
-    "utilisation_over_time": "Each pool's utilisation over the run.",
-    "organisation": "Folders, accounts and pools; arrows go from each shared pool to the "
-                    "principals of its active shares.",
+    "utilisation_over_time": "Each pool's utilisation over the run; dots mark where a pool "
+                             "first reached 50%, 80% and 100%.",
+    "refusals": "Requests each pool refused, counted up over the run.",
+    "history": "Which account saw which pool through which share, and when; invitations "
+               "to outside accounts are marked.",
+    "pool_hierarchy": "Pools from each IPAM's top-level pools down to their children, with "
+                      "their provisioned CIDRs and utilisation.",
+    "organisation": "Folders, accounts and the pools they own; arcs go from each shared pool "
+                    "to the principals of its active shares.",
     "permissions": "What each account may do with each pool it sees, action by action.",
 }
 
 
 def figures(data: Any) -> dict[str, Figure]:
-    """The report's figures of a run or simulation, each on its own Figure."""
+    """The report's figures of a run or simulation, each on its own Figure.
+
+    The history figure needs a run (its recorded access); a simulation alone
+    gives the others.
+    """
     from matplotlib.figure import Figure
 
     from . import plots, reports
@@ -82,20 +106,40 @@ def figures(data: Any) -> dict[str, Figure]:
     fig = Figure(figsize=(9, 0.45 * max(len(util), 1) + 1.6), layout="constrained")
     plots.utilisation_bars(util, ax=fig.add_subplot())
     out["utilisation"] = fig
+    fig = Figure(figsize=(9, 4.5), layout="constrained")
+    plots.utilisation_over_time(reports.utilisation_series(sim), ax=fig.add_subplot(),
+                                thresholds=reports.thresholds(sim), end=sim.now)
+    out["utilisation_over_time"] = fig
+    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    plots.refusals_over_time(sim.events, ax=fig.add_subplot(), start=sim.start, end=sim.now)
+    out["refusals"] = fig
+    if hasattr(data, "access_log"):
+        from . import history
+
+        access = history.access(data)
+        rows = len(set(zip(access["account"], access["pool"], strict=True)))
+        fig = Figure(figsize=(10, 0.3 * max(rows, 1) + 2), layout="constrained")
+        plots.history_timeline(access, history.timeline(data), ax=fig.add_subplot(),
+                               end=sim.now)
+        out["history"] = fig
     pools = [p.id for p in sim.model.pools.values() if p.space.provisioned()][:MAX_MAPS]
-    fig = Figure(figsize=(11, 1.7 * max(len(pools), 1) + 0.3), layout="constrained")
+    fig = Figure(figsize=(11, 1.9 * max(len(pools), 1) + 0.3), layout="constrained")
+    colours = plots.account_colours(sim)
     if pools:
         for i, pool in enumerate(pools, 1):
-            plots.address_map(sim, pool, ax=fig.add_subplot(len(pools), 1, i))
+            plots.address_map(sim, pool, ax=fig.add_subplot(len(pools), 1, i), colours=colours)
     else:
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no pool has provisioned CIDRs", ha="center", va="center")
         ax.set_axis_off()
     out["address_maps"] = fig
-    fig = Figure(figsize=(9, 4.5), layout="constrained")
-    plots.utilisation_over_time(reports.utilisation_series(sim), ax=fig.add_subplot())
-    out["utilisation_over_time"] = fig
-    fig = Figure(figsize=(10, 7.5), layout="constrained")
+    fig = Figure(figsize=(10, 0.45 * max(len(sim.model.pools) + 1, 2) + 1.2),
+                 layout="constrained")
+    plots.pool_hierarchy(sim, ax=fig.add_subplot())
+    out["pool_hierarchy"] = fig
+    nodes = (len(sim.org.members()) + len(sim.org.externals()) + len(sim.model.pools)
+             + len(sim.org.folders()))
+    fig = Figure(figsize=(10, max(0.3 * nodes + 1.5, 4)), layout="constrained")
     plots.org_graph(sim, ax=fig.add_subplot(), seed=sim.seed)
     out["organisation"] = fig
     audit = reports.permission_audit(sim)
@@ -105,6 +149,37 @@ def figures(data: Any) -> dict[str, Figure]:
     plots.permission_heatmap(audit, ax=fig.add_subplot())
     out["permissions"] = fig
     return out
+
+
+def extra_frames(run: Any) -> dict[str, pd.DataFrame]:
+    """The frames of the capacity and history sections of a run's report.
+
+    ``exhaustion`` (:func:`simkit.analysis.whatif.exhaustion`), ``thresholds``
+    (:func:`simkit.analysis.reports.thresholds`), and the history frames
+    ``access``, ``timeline`` and ``principal_activity``
+    (:mod:`simkit.analysis.history`).
+    """
+    from . import history, reports, whatif
+
+    sim = run.simulation
+    return {"exhaustion": whatif.exhaustion(sim), "thresholds": reports.thresholds(sim),
+            "access": history.access(run), "timeline": history.timeline(run),
+            "principal_activity": history.principal_activity(run)}
+
+
+def _findings(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """The capacity answers in words: thresholds reached, first refusals."""
+    lines = []
+    for row in frames["thresholds"].itertuples(index=False):
+        lines.append(f"{row.pool} reached {row.threshold:.0%} on {row.time:%Y-%m-%d %H:%M:%S} "
+                     f"(day {row.days:.1f})")
+    for row in frames["exhaustion"].itertuples(index=False):
+        if row.refused:
+            when = ("" if row.exhausted_after_days != row.exhausted_after_days else
+                    f"; first refused for lack of space on {row.first_refusal:%Y-%m-%d %H:%M:%S}"
+                    f" (day {row.exhausted_after_days:.1f}, request {row.request})")
+            lines.append(f"{row.pool} refused {row.refused} of {row.requests} requests{when}")
+    return lines
 
 
 def _png(fig: Figure) -> bytes:
@@ -123,8 +198,12 @@ def summary(run: Any) -> list[tuple[str, str]]:
              ("outcome", "every expectation met" if run.ok
               else f"{len(run.failures)} expectation(s) not met"),
              ("steps", f"{steps} steps, {generated} generated requests ({refused} refused)"),
-             ("clock", f"{run.simulation.start.isoformat()} to {run.simulation.now.isoformat()}"),
+             ("clock", f"{run.simulation.start.isoformat(timespec='seconds')} to "
+                       f"{run.simulation.now.isoformat(timespec='seconds')}"),
              ("seed", str(run.simulation.seed))]
+    values = getattr(run.scenario, "parameters", None)
+    if values:
+        items.append(("parameters", ", ".join(f"{k}={v}" for k, v in values.items())))
     from .reports import conflicts
 
     found = conflicts(run.simulation)
@@ -136,23 +215,77 @@ def summary(run: Any) -> list[tuple[str, str]]:
     return items
 
 
+_PERCENT = ("utilisation", "fragmentation", "pool_share", "threshold")
+
+
+def _cell(column: str, value: Any) -> str:
+    """One value as a planner reads it."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str | bytes) and pd.api.types.is_scalar(value)
+                         and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    if isinstance(value, bool):
+        return str(value)
+    if column in _PERCENT and isinstance(value, float):
+        return f"{value:.1%}"
+    if (column == "days" or column.endswith("_days")) and isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int) and (column.endswith("_ips") or column == "ips"):
+        return f"{value:,}"
+    return str(value)
+
+
+def _shown(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` a reader came for first (the permissions: principals first)."""
+    if name == "permissions" and len(frame):
+        rank = frame["access"].map({"full": 0, "limited": 0, "forbidden": 1, "owner": 2,
+                                    "not_visible": 3})
+        principal = (frame["account"] != frame["pool_owner"]) & (frame["access"] != "not_visible")
+        rank = rank.where(principal | (frame["access"] == "owner"), 3)
+        order = rank.reset_index(drop=True).sort_values(kind="stable").index
+        return frame.iloc[order]
+    return frame
+
+
 def _table(name: str, frame: pd.DataFrame) -> str:
-    shown = frame.head(MAX_ROWS).astype(object)
-    shown = shown.where(shown.notna(), "")
+    ordered = _shown(name, frame)
+    head = ordered.head(MAX_ROWS)
+    shown = head.astype(object).copy()
+    for column in shown.columns:
+        shown[column] = [_cell(str(column), v) for v in head[column]]
     note = (f"{len(frame)} rows" if len(frame) <= MAX_ROWS
             else f"first {MAX_ROWS} of {len(frame)} rows")
+    if name == "permissions" and len(frame):
+        note += (", principals (accounts that see pools they do not own) first, then the "
+                 "owners")
+    # the text is escaped by to_html: a break opportunity after each underscore lets long
+    # names (create_resource_share, allocated_ips) wrap instead of widening the table
     body = (shown.to_html(index=False, escape=True, classes="frame", border=0, na_rep="")
-            if len(frame) else "<p class='note'>(empty)</p>")
+            .replace("_", "_<wbr>") if len(frame) else "<p class='note'>(empty)</p>")
     return (f"<h3 id='frame-{html.escape(name)}'>{html.escape(name)}</h3>\n"
             f"<p class='note'>{note}; all of them in "
             f"<a href='{html.escape(name)}.csv'>{html.escape(name)}.csv</a></p>\n"
             f"<div class='scroll'>{body}</div>\n")
 
 
+def _figure(name: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    caption = _CAPTIONS.get(name, name)
+    return (f"<figure id='fig-{html.escape(name)}'><img alt='{html.escape(name)}' "
+            f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)} "
+            f"(<a href='{html.escape(name)}.png'>{html.escape(name)}.png</a>)"
+            f"</figcaption></figure>")
+
+
 def render(title: str, items: list[tuple[str, str]], images: dict[str, bytes],
            frames: dict[str, pd.DataFrame], description: str | None = None) -> str:
-    """The HTML page: a header of ``items``, the PNG ``images`` embedded, then the frames."""
+    """The HTML page: a header of ``items``, the capacity and history sections, the other
+    PNG ``images`` embedded, then the other frames."""
     parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              f"<title>{html.escape(title)}: simkit report</title>",
              f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     if description:
@@ -164,25 +297,39 @@ def render(title: str, items: list[tuple[str, str]], images: dict[str, bytes],
             cls = " class='ok'" if text.startswith("every") else " class='unmet'"
         parts.append(f"<dt>{html.escape(label)}</dt><dd{cls}>{html.escape(text)}</dd>")
     parts.append("</dl>")
+    sections = [("Capacity", "capacity", _CAPACITY_FIGURES, _CAPACITY),
+                ("History", "history", _HISTORY_FIGURES, _HISTORY)]
+    placed = {n for _, _, figs, names in sections for n in (*figs, *names)}
+    other_images = [n for n in images if n not in placed]
+    other_frames = [n for n in frames if n not in placed]
     nav = []
-    for label, prefix, names in (("Figures", "fig", images), ("Frames", "frame", frames)):
+    for label, anchor, figs, names in sections:
+        if any(n in images for n in figs) or any(n in frames for n in names):
+            nav.append(f"<a href='#{anchor}'>{label}</a>")
+    for label, prefix, names in (("Figures", "fig", other_images),
+                                 ("Frames", "frame", other_frames)):
         if names:
             links = " ".join(f"<a href='#{prefix}-{html.escape(n)}'>{html.escape(n)}</a>"
                              for n in names)
             nav.append(f"<div><b>{label}</b>{links}</div>")
     parts.append(f"<nav>{''.join(nav)}</nav>")
-    if images:
+    for label, anchor, figs, names in sections:
+        if not (any(n in images for n in figs) or any(n in frames for n in names)):
+            continue
+        parts.append(f"<h2 id='{anchor}'>{label}</h2>")
+        if anchor == "capacity" and all(n in frames for n in _CAPACITY):
+            found = _findings(frames)
+            parts.append("<ul class='findings'>" + "".join(
+                f"<li>{html.escape(line)}</li>" for line in found) + "</ul>" if found else
+                "<p class='note'>No pool reached 50% and none refused a request.</p>")
+        parts.extend(_figure(n, images[n]) for n in figs if n in images)
+        parts.extend(_table(n, frames[n]) for n in names if n in frames)
+    if other_images:
         parts.append("<h2>Figures</h2>")
-    for name, png in images.items():
-        data = base64.b64encode(png).decode("ascii")
-        caption = _CAPTIONS.get(name, name)
-        parts.append(f"<figure id='fig-{html.escape(name)}'><img alt='{html.escape(name)}' "
-                     f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)} "
-                     f"(<a href='{html.escape(name)}.png'>{html.escape(name)}.png</a>)"
-                     f"</figcaption></figure>")
-    if frames:
+    parts.extend(_figure(n, images[n]) for n in other_images)
+    if other_frames:
         parts.append("<h2>Frames</h2>")
-    parts.extend(_table(name, frame) for name, frame in frames.items())
+    parts.extend(_table(name, frames[name]) for name in other_frames)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -191,25 +338,24 @@ def write(run: Any, directory: str | Path) -> list[Path]:
     """Write the report of ``run`` into ``directory``: CSV files, PNG files, ``index.html``.
 
     Returns the paths written, CSV files first, then PNG files, then the page.
+    ``directory`` is created if needed; an existing file there, or a place
+    that cannot be written, raises :class:`~simkit.values.errors.UsageError`.
     """
     from . import reports
+    from .outputs import output_directory, write_csv
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = output_directory(directory)
     sim = run.simulation
-    frames = reports.frames(sim)
-    written = []
-    for name, frame in frames.items():
-        path = directory / f"{name}.csv"
-        frame.to_csv(path, index=False)
-        written.append(path)
+    frames = {**reports.frames(sim), **extra_frames(run)}
+    written = [write_csv(frame, directory / f"{name}.csv") for name, frame in frames.items()]
     images = {}
-    for name, fig in figures(sim).items():
+    for name, fig in figures(run).items():
         images[name] = _png(fig)
         path = directory / f"{name}.png"
         path.write_bytes(images[name])
         written.append(path)
-    shown = {name: frames[name] for name in _PAGE_ORDER if name in frames}
+    shown = {name: frames[name] for name in (*_CAPACITY, *_HISTORY, *_PAGE_ORDER)
+             if name in frames}
     shown.update(frames)
     page = render(run.scenario.name, summary(run), images, shown, run.scenario.description)
     path = directory / "index.html"

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
     from ..engine.simulation import Simulation
 
-__all__ = ["ACCESS_COLOURS", "TYPE_COLOURS", "address_map", "org_graph", "permission_heatmap",
-           "utilisation_bars", "utilisation_over_time"]
+__all__ = ["ACCESS_COLOURS", "TYPE_COLOURS", "account_colours", "address_map",
+           "history_timeline", "org_graph", "permission_heatmap", "pool_hierarchy",
+           "refusals_over_time", "utilisation_bars", "utilisation_over_time"]
 
 #: Colours of the allocation types (address map, utilisation bars).
 TYPE_COLOURS = {"VPC": "#4c72b0", "Custom": "#dd8452", "IpamPool": "#8172b3"}
@@ -62,8 +63,26 @@ def _sim(data: Any) -> Simulation:
 def _palette(names: list[str]) -> dict[str, Any]:
     from matplotlib import colormaps
 
-    cmap = colormaps["tab20" if len(names) > 10 else "tab10"]
-    return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
+    if len(names) <= 10:
+        colours = list(colormaps["tab10"].colors)
+    else:       # up to 60 distinct colours before any repeats
+        colours = [*colormaps["tab20"].colors, *colormaps["tab20b"].colors,
+                   *colormaps["tab20c"].colors]
+    return {name: colours[i % len(colours)] for i, name in enumerate(names)}
+
+
+def account_colours(data: Any) -> dict[str, Any]:
+    """One colour per account of a simulation (members, externals, allocation holders).
+
+    Pass it to every :func:`address_map` of a report, so that an account has
+    the same colour in every pool.
+    """
+    sim = _sim(data)
+    accounts = set(sim.org.members()) | set(sim.org.externals())
+    accounts |= {p.owner for p in sim.model.pools.values()}
+    accounts |= {v.owner for v in sim.model.vpcs.values()}
+    accounts |= {a.created_by for a in sim.model.allocations.values()}
+    return _palette(sorted(accounts))
 
 
 # -- utilisation ---------------------------------------------------------------------------
@@ -99,26 +118,41 @@ def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 def utilisation_over_time(series: pd.DataFrame, ax: Axes | None = None, *,
-                          pools: list[str] | None = None) -> Axes:
+                          pools: list[str] | None = None,
+                          thresholds: pd.DataFrame | None = None, end: Any = None) -> Axes:
     """Each pool's utilisation over the run, as steps.
 
     ``series`` is :func:`simkit.analysis.reports.utilisation_series`; each pool's
     last value is held to the end of the series.  When every change happened
-    at one clock time, the x axis counts the changes instead.
+    at one clock time, the x axis counts the changes instead.  ``thresholds``
+    (:func:`simkit.analysis.reports.thresholds`) adds a marker where each pool
+    first reached each level, and a dotted line per level.  ``end`` (a time)
+    extends every pool's last value to it, such as the clock at the end of
+    the run.
     """
     ax = _axes(ax)
     if pools is None:
         pools = list(dict.fromkeys(series["pool"]))
     by_time = len(series) > 0 and series["time"].nunique() > 1
     x_all = series["time"] if by_time else list(range(len(series)))
-    end = max(x_all) if len(series) else 0
+    last = max(x_all) if len(series) else 0
+    end = max(last, end) if by_time and end is not None else last
     for pool in pools:
         mask = (series["pool"] == pool).to_numpy()
         xs = [x for x, m in zip(x_all, mask, strict=True) if m]
         ys = [100 * u for u in series.loc[mask, "utilisation"]]
         if not xs:
             continue
-        ax.step([*xs, end], [*ys, ys[-1]], where="post", label=pool)
+        line = ax.step([*xs, end], [*ys, ys[-1]], where="post", label=pool)[0]
+        if thresholds is not None and by_time:
+            hits = thresholds[thresholds["pool"] == pool]
+            ax.scatter(list(hits["time"]), [100 * u for u in hits["utilisation"]],
+                       color=line.get_color(), marker="o", s=28, zorder=3,
+                       edgecolors="black", linewidths=0.6)
+    if thresholds is not None:
+        for level in sorted(set(thresholds["threshold"])):
+            if level < 1:
+                ax.axhline(100 * level, color="#999999", linestyle=":", linewidth=0.8)
     ax.set_ylim(0, 105)
     ax.axhline(100, color="#333333", linestyle="--", linewidth=1)
     ax.set_ylabel("utilisation (%)")
@@ -149,14 +183,19 @@ def _fits(ax: Axes, text: str, width: float, height: float, fontsize: float) -> 
 
 
 def address_map(data: Any, pool: str, ax: Axes | None = None, *,
-                colour_by: str = "account", fontsize: float = 7) -> Axes:
+                colour_by: str = "account", fontsize: float = 7,
+                colours: dict[str, Any] | None = None, unlabelled: int = 6) -> Axes:
     """The address space of one pool: provisioned CIDRs as a strip, allocations on it.
 
     Provisioned CIDRs are drawn side by side in address order, each as wide
     as it is large (a gap separates CIDRs that are not contiguous) and
     labelled underneath; allocations are coloured by the account holding
-    them (``colour_by="account"``) or by type (``"type"``); free space stays
-    pale.  An allocation's CIDR is written on it where it fits.
+    them (``colour_by="account"``; ``colours`` maps accounts to colours, by
+    default :func:`account_colours`, the same in every pool) or by type
+    (``"type"``); free space stays pale.  An allocation's CIDR is written on
+    it where it fits (else its mask, where that fits); the first
+    ``unlabelled`` of those not written out in full are listed under the
+    strip, with their holder.
     """
     if colour_by not in ("account", "type"):
         raise ValueError(f"colour_by is 'account' or 'type', not {colour_by!r}")
@@ -185,9 +224,12 @@ def address_map(data: Any, pool: str, ax: Axes | None = None, *,
         return vpc.owner if vpc is not None else a.created_by
 
     keys = list(dict.fromkeys(holder(a) for a in allocs))
-    colours = TYPE_COLOURS if colour_by == "type" else _palette(sorted(keys))
+    if colour_by == "type":
+        colours = TYPE_COLOURS
+    elif colours is None:
+        colours = account_colours(sim)
     ax.set_xlim(-0.01 * width, 1.01 * width)
-    ax.set_ylim(-0.35, 1.1)
+    ax.set_ylim(-0.6, 1.1)
     for c in cidrs:
         ax.broken_barh([(offsets[c], c.size)], (0, 1), facecolor=_FREE, edgecolor="#999999",
                        hatch="//", linewidth=0.8)
@@ -205,14 +247,26 @@ def address_map(data: Any, pool: str, ax: Axes | None = None, *,
         ax.broken_barh(by_key[key], (0, 1), facecolor=colours[key], edgecolor="white",
                        linewidth=[0.5 if w > thin else 0.0 for _, w in by_key[key]],
                        label=key)
+    small = []
     for a in allocs:
         home = p.space.provisioned_cidr_of(a.cidr)
         start = offsets[home] + (a.cidr.value - home.value)
         label = str(a.cidr)
         how = _fits(ax, label, a.cidr.size, 1.0, fontsize)
+        if how is None and _fits(ax, f"/{a.cidr.prefixlen}", a.cidr.size, 1.0, fontsize):
+            label, how = f"/{a.cidr.prefixlen}", _fits(ax, f"/{a.cidr.prefixlen}",
+                                                       a.cidr.size, 1.0, fontsize)
+            small.append(a)
         if how is not None:
             ax.text(start + a.cidr.size / 2, 0.5, label, ha="center", va="center",
                     fontsize=fontsize, color="white", rotation=0 if how == "h" else 90)
+        else:
+            small.append(a)
+    if small and unlabelled:
+        listed = ", ".join(f"{a.cidr} ({holder(a)})" for a in small[:unlabelled])
+        more = f" and {len(small) - unlabelled} more" if len(small) > unlabelled else ""
+        ax.text(0, -0.3, f"not written out: {listed}{more}", ha="left", va="top",
+                fontsize=fontsize - 0.5, color="#555555")
     ax.set_yticks([])
     ax.set_xticks([])
     for side in ("top", "right", "left", "bottom"):
@@ -228,90 +282,172 @@ def address_map(data: Any, pool: str, ax: Axes | None = None, *,
 
 
 # -- organisation ----------------------------------------------------------------------------
-def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0) -> Axes:
+def _tree(children: dict[str, list[str]], roots: list[str]) -> dict[str, tuple[float, float]]:
+    """Positions of a forest laid out as an outline: x the depth, y the row.
+
+    Every node has a row of its own, below its parent and above its children
+    (as a file browser shows folders), so no label ever overlaps another.
+    """
+    pos: dict[str, tuple[float, float]] = {}
+
+    def place(node: str, depth: int) -> None:
+        pos[node] = (float(depth), float(len(pos)))
+        for kid in children.get(node, []):
+            place(kid, depth + 1)
+
+    for root in roots:
+        place(root, 0)
+    return pos
+
+
+_SHAPES = {"folder": ("s", "#c6dbef"), "account": ("o", "#fdd0a2"),
+           "external": ("D", "#d9d9d9"), "pool": ("^", "#a1d99b")}
+
+
+def _draw_tree(ax: Axes, pos: dict[str, tuple[float, float]], children: dict[str, list[str]],
+               kind: dict[str, str], labels: dict[str, str], fontsize: float) -> None:
+    """Elbow edges parent to child, a marker per node and its label to the right of it."""
+    for parent, kids in children.items():
+        x0, y0 = pos[parent]
+        for kid in kids:
+            x1, y1 = pos[kid]
+            style = "dashed" if kind.get(kid) == "pool" and kind.get(parent) != "pool" else "solid"
+            ax.plot([x0, x0, x1], [y0, y1, y1], color="#999999", linewidth=0.9,
+                    linestyle=style, zorder=1)
+    for k, (marker, colour) in _SHAPES.items():
+        nodes = [n for n in pos if kind.get(n) == k]
+        if nodes:
+            ax.scatter([pos[n][0] for n in nodes], [pos[n][1] for n in nodes], marker=marker,
+                       s=90, c=colour, edgecolors="#555555", linewidths=0.8, zorder=3)
+    for n, (x, y) in pos.items():
+        ax.text(x + 0.08, y, labels.get(n, n), va="center", ha="left", fontsize=fontsize,
+                zorder=4, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                                "edgecolor": "none", "alpha": 0.8})
+
+
+def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
+              fontsize: float = 8) -> Axes:
     """The organisation: folders, accounts and pools, with shares from pools to principals.
 
-    Folders (squares) hold accounts (circles; external accounts are
-    diamonds); each pool (triangle) hangs from its owner (grey dashes); each
-    active share draws an arrow from each of its pools to each principal
-    (the whole directory points at Root), dotted while an external account
-    has not accepted.  The layout is a spring layout seeded with ``seed``.
+    Drawn as a tree from left to right: Root, folders (squares), accounts
+    (circles; external accounts are diamonds, below), then the pools each
+    account owns (triangles, dashed).  Each leaf has a row of its own, so
+    boxes never overlap however many accounts there are.  Each active share
+    draws a coloured arc from each of its pools to each principal (a folder,
+    Root for the whole directory, or an account), dotted while an external
+    account has not accepted.  ``seed`` is accepted for compatibility; the
+    layout is deterministic.
     """
-    import networkx as nx
     from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
 
     sim = _sim(data)
     org, model = sim.org, sim.model
-    ax = _axes(ax, (9, 7))
-    g = nx.Graph()
-    kind: dict[str, str] = {}
-    for folder in org.folders():
-        node = f"folder:{folder}"
-        kind[node] = "folder"
-        g.add_node(node)
-        if folder != "Root":
-            parent = folder.rpartition("/")[0] or "Root"
-            g.add_edge(f"folder:{parent}", node, style="tree")
+    folders = org.folders()
+    children: dict[str, list[str]] = {f"folder:{f}": [] for f in folders}
+    kind: dict[str, str] = {f"folder:{f}": "folder" for f in folders}
+    for folder in folders[1:]:
+        parent = folder.rpartition("/")[0] or "Root"
+        children[f"folder:{parent}"].append(f"folder:{folder}")
     for account in org.members():
         kind[account] = "account"
-        g.add_edge(f"folder:{org.folder_of(account)}", account, style="tree")
-    for account in org.externals():
+        children[f"folder:{org.folder_of(account)}"].append(account)
+    externals = list(org.externals())
+    for account in externals:
         kind[account] = "external"
-        g.add_node(account)
+    pools_of: dict[str, list[str]] = {}
     for p in model.pools.values():
-        node = f"pool:{p.id}"
-        kind[node] = "pool"
+        kind[f"pool:{p.id}"] = "pool"
+        pools_of.setdefault(p.owner, []).append(f"pool:{p.id}")
         if p.owner not in kind:
-            kind[p.owner] = "account"
-        g.add_edge(p.owner, node, style="owns")
+            kind[p.owner] = "external"
+            externals.append(p.owner)
     shares = [s for s in sim.shares.all() if s.active]
+    for s in shares:
+        for principal in s.principals:
+            if principal.kind not in ("rd", "folder") and principal.value not in kind:
+                kind[principal.value] = "external"
+                externals.append(principal.value)
+    for owner, pools in pools_of.items():
+        children.setdefault(owner, []).extend(pools)
+    pos = _tree(children, ["folder:Root", *externals])
+    ax = _axes(ax, (10, 0.32 * max(len(pos), 1) + 1.5))
+    labels = {n: (n.partition(":")[2].rpartition("/")[2] if kind[n] == "folder"
+                  else n.partition(":")[2] if kind[n] == "pool" else n) for n in pos}
+    _draw_tree(ax, pos, children, kind, labels, fontsize)
     share_colours = _palette([s.id for s in shares])
-    arrows = []
     accepted = {(i.share, i.account) for i in sim.shares.invitations() if i.status == "Accepted"}
     for s in shares:
         for principal in s.principals:
-            if principal.kind == "rd":
-                target = "folder:Root"
-            elif principal.kind == "folder":
-                target = f"folder:{principal.value}"
-            else:
-                target = principal.value
-                kind.setdefault(target, "external")
+            target = ("folder:Root" if principal.kind == "rd" else
+                      f"folder:{principal.value}" if principal.kind == "folder"
+                      else principal.value)
+            if target not in pos:
+                continue
             dotted = kind.get(target) == "external" and (s.id, target) not in accepted
             for pid in s.resources:
-                if f"pool:{pid}" in kind:
-                    arrows.append((f"pool:{pid}", target, share_colours[s.id], dotted))
-                    g.add_edge(f"pool:{pid}", target, style="share")
-    pos = nx.spring_layout(g, seed=seed, k=1.6 / max(len(g), 1) ** 0.5)
-    styles = {"tree": ("#777777", "solid"), "owns": ("#aaaaaa", "dashed")}
-    for style, (colour, line) in styles.items():
-        edges = [(u, v) for u, v, d in g.edges(data=True) if d["style"] == style]
-        nx.draw_networkx_edges(g, pos, edgelist=edges, ax=ax, edge_color=colour, style=line,
-                               width=1.0)
-    for source, target, colour, dotted in arrows:
-        nx.draw_networkx_edges(nx.DiGraph([(source, target)]), pos, ax=ax, edge_color=[colour],
-                               style="dotted" if dotted else "solid", width=1.8, arrows=True,
-                               arrowsize=14, connectionstyle="arc3,rad=0.12",
-                               node_size=500)
-    shapes = {"folder": ("s", "#c6dbef"), "account": ("o", "#fdd0a2"),
-              "external": ("D", "#d9d9d9"), "pool": ("^", "#a1d99b")}
-    for k, (marker, colour) in shapes.items():
-        nodes = [n for n in g.nodes if kind.get(n) == k]
-        nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_shape=marker,
-                               node_color=colour, edgecolors="#555555", node_size=500)
-    labels = {n: n.partition(":")[2] if kind.get(n) in ("folder", "pool") else n
-              for n in g.nodes}
-    labels = {n: t.rpartition("/")[2] if kind.get(n) == "folder" else t
-              for n, t in labels.items()}
-    nx.draw_networkx_labels(g, pos, labels=labels, ax=ax, font_size=8)
+                source = f"pool:{pid}"
+                if source in pos:
+                    ax.add_patch(FancyArrowPatch(
+                        pos[source], pos[target], connectionstyle="arc3,rad=-0.25",
+                        arrowstyle="-|>", mutation_scale=10, color=share_colours[s.id],
+                        linewidth=1.4, linestyle="dotted" if dotted else "solid",
+                        shrinkA=6, shrinkB=6, zorder=2))
+    xs = [x for x, _ in pos.values()] or [0]
+    ys = [y for _, y in pos.values()] or [0]
+    ax.set_xlim(min(xs) - 0.3, max(xs) + 1.6)
+    ax.set_ylim(max(ys) + 0.8, min(ys) - 0.8)
     handles = [Line2D([], [], marker=m, linestyle="", markerfacecolor=c,
-                      markeredgecolor="#555555", markersize=9, label=k)
-               for k, (m, c) in shapes.items()]
-    handles += [Line2D([], [], color=share_colours[s.id], linewidth=1.8, label=f"share {s.id}")
+                      markeredgecolor="#555555", markersize=8, label=k)
+               for k, (m, c) in _SHAPES.items()]
+    handles += [Line2D([], [], color=share_colours[s.id], linewidth=1.6, label=f"share {s.id}")
                 for s in shares]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
-    ax.set_title("Organisation and resource shares")
+    ax.set_title("Organisation and active resource shares")
+    ax.set_axis_off()
+    return ax
+
+
+def pool_hierarchy(data: Any, ax: Axes | None = None, *, fontsize: float = 8) -> Axes:
+    """The pools as a tree from each top-level pool to its children, with their CIDRs.
+
+    Each pool is labelled with its id, owner, provisioned CIDRs (the first
+    three, and how many more) and utilisation; IPAMs are the roots.
+    """
+    sim = _sim(data)
+    model = sim.model
+    children: dict[str, list[str]] = {}
+    kind: dict[str, str] = {}
+    roots = []
+    for p in model.pools.values():
+        node = f"pool:{p.id}"
+        kind[node] = "pool"
+        parent = f"pool:{p.source}" if p.source else f"ipam:{p.ipam}"
+        if parent.startswith("ipam:") and parent not in kind:
+            kind[parent] = "folder"
+            roots.append(parent)
+        children.setdefault(parent, []).append(node)
+    pos = _tree(children, roots)
+    ax = _axes(ax, (10, 0.45 * max(len(pos), 1) + 1.2))
+    labels = {}
+    for n in pos:
+        name = n.partition(":")[2]
+        if kind[n] != "pool":
+            labels[n] = f"IPAM {name}"
+            continue
+        p = model.pools[name]
+        cidrs = [str(c) for c in p.space.provisioned()]
+        shown = ", ".join(cidrs[:3]) + (f" +{len(cidrs) - 3}" if len(cidrs) > 3 else "")
+        figures = model.utilisation(name)
+        labels[n] = (f"{name} ({p.owner}): {shown or 'no CIDR'}, "
+                     f"{figures['utilisation']:.1%} used")
+    _draw_tree(ax, pos, children, kind, labels, fontsize)
+    xs = [x for x, _ in pos.values()] or [0]
+    ys = [y for _, y in pos.values()] or [0]
+    ax.set_xlim(min(xs) - 0.3, max(xs) + 3.0)
+    ax.set_ylim(max(ys) + 0.8, min(ys) - 0.8)
+    ax.set_title("Pool hierarchy: source pool to child pools, with provisioned CIDRs")
     ax.set_axis_off()
     return ax
 
@@ -356,4 +492,118 @@ def permission_heatmap(frame: pd.DataFrame, ax: Axes | None = None, *,
     ax.legend(handles=[Patch(facecolor=c, edgecolor="#999999", label=k.replace("_", " "))
                        for k, c in ACCESS_COLOURS.items()],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return ax
+
+
+# -- history and capacity ----------------------------------------------------------------------
+_MARKS = {"invitation sent": ("v", "#1f77b4"), "invitation accepted": ("o", "#2a7f3a"),
+          "invitation rejected": ("X", "#b22222"), "invitation expired": ("x", "#7f7f7f")}
+
+
+def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | None = None, *,
+                     end: Any = None) -> Axes:
+    """Who had access to which pool when: one bar per account and pool, invitations marked.
+
+    ``access`` is :func:`simkit.analysis.history.access` (one bar per period,
+    coloured by share; a period still open runs to ``end``, by default the
+    last time of either frame) and ``timeline`` is
+    :func:`simkit.analysis.history.timeline` (invitations sent, accepted,
+    rejected or expired are marked on their account's rows).  When every
+    change happened at one clock time, the x axis counts steps instead.
+    """
+    import matplotlib.dates as mdates
+    import pandas as pd
+    from matplotlib.lines import Line2D
+
+    invites = timeline[timeline["event"].isin(list(_MARKS))]
+    rows = list(dict.fromkeys(zip(access["account"], access["pool"], strict=True)))
+    for account in invites["account"]:
+        if not any(a == account for a, _ in rows):
+            rows.append((account, ""))
+    ax = _axes(ax, (10, 0.3 * max(len(rows), 1) + 1.8))
+    times = [*access["start"], *access["end"].dropna(), *timeline["time"]]
+    if end is not None:
+        times.append(pd.Timestamp(end))
+    if not rows or not times:
+        ax.text(0.5, 0.5, "no share gave access to any pool during the run", ha="center",
+                va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    by_time = len(set(times)) > 1
+    index = {row: i for i, row in enumerate(rows)}
+    colours = _palette(sorted(set(access["share"])))
+    if by_time:
+        start, stop_all = min(times), max(times)
+        span = stop_all - start
+        starts = list(access["start"])
+        stops = [stop_all if pd.isna(e) else e for e in access["end"]]
+        marks = list(invites["time"])
+    else:       # everything at one clock time: steps on the x axis
+        last = max([*timeline["step"].dropna(), 1]) + 1
+        start, stop_all, span = 0, last, last
+        starts = [0 if pd.isna(s) else s for s in access["start_step"]]
+        stops = [last if pd.isna(e) else e for e in access["end_step"]]
+        marks = [0 if pd.isna(s) else s for s in invites["step"]]
+    for row, first, stop in zip(access.itertuples(index=False), starts, stops, strict=True):
+        width = max(stop - first, span * 0.004)
+        ax.barh(index[(row.account, row.pool)], width, left=first, height=0.6,
+                color=colours[row.share], edgecolor="white")
+    for event, (marker, colour) in _MARKS.items():
+        chosen = (invites["event"] == event).to_numpy()
+        xs = [x for x, c in zip(marks, chosen, strict=True) if c]
+        ys = [next(i for (a, _), i in index.items() if a == account)
+              for account in invites.loc[chosen, "account"]]
+        if ys:
+            ax.scatter(xs, ys, marker=marker, color=colour, s=40, zorder=3)
+    ax.set_yticks(range(len(rows)), [f"{a} / {p}" if p else a for a, p in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(start - span * 0.02, stop_all + span * 0.02)
+    if by_time:
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+    else:
+        ax.set_xlabel("step (all at one clock time)")
+    handles = [Line2D([], [], color=c, linewidth=6, label=f"share {k}")
+               for k, c in colours.items()]
+    handles += [Line2D([], [], marker=m, color=c, linestyle="", label=k)
+                for k, (m, c) in _MARKS.items() if (invites["event"] == k).any()]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+              frameon=False)
+    ax.set_title("Access to pools through shares over time (account / pool)")
+    return ax
+
+
+def refusals_over_time(events: pd.DataFrame, ax: Axes | None = None, *,
+                       ops: tuple[str, ...] = ("create_vpc", "associate_vpc_cidr_block",
+                                               "create_ipam_pool_allocation"),
+                       start: Any = None, end: Any = None) -> Axes:
+    """Refused space requests per pool over the run, counted up (one step line per pool).
+
+    ``events`` is the events frame of a run; a request counts when its
+    ``op`` is one of ``ops`` and its outcome an error.  Each line starts at 0
+    at ``start`` and holds its count to ``end`` (default: the first and last
+    event times).
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    refused = events[events["op"].isin(list(ops)) & (events["outcome"] == "error")
+                     & events["pool"].notna()]
+    ax = _axes(ax, (9, 4))
+    if not len(refused):
+        ax.text(0.5, 0.5, "no request was refused", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    first = events["time"].min() if start is None else start
+    last = events["time"].max() if end is None else end
+    for pool, group in refused.groupby("pool", sort=False):
+        times = list(group["time"])
+        ax.step([first, *times, last], [0, *range(1, len(times) + 1), len(times)],
+                where="post", label=f"{pool}")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("refused requests (cumulative)")
+    ax.set_title("Refused requests per pool")
+    ax.figure.autofmt_xdate()
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax

@@ -1,6 +1,6 @@
 """Frames built from a simulation: where the space goes and where it collides.
 
-Every frame of DOMAIN.md 3 is built here, in one place, from the records of
+Every frame of a simulation is built here, in one place, from the records of
 a :class:`~simkit.engine.Simulation`: snake_case columns in a fixed order
 (the ``*_COLUMNS`` tuples), time and step as columns, and an empty result as
 an empty frame with the same columns and dtypes.  :func:`frames` gives them
@@ -54,6 +54,8 @@ __all__ = [
     "RESOURCE_COLUMNS",
     "SCOPE_COLUMNS",
     "SERIES_COLUMNS",
+    "THRESHOLDS",
+    "THRESHOLD_COLUMNS",
     "UTILISATION_COLUMNS",
     "VIEW_COLUMNS",
     "account_utilisation",
@@ -66,6 +68,7 @@ __all__ = [
     "resource_cidrs",
     "resource_cidrs_frame",
     "scope_utilisation",
+    "thresholds",
     "utilisation",
     "utilisation_series",
 ]
@@ -287,6 +290,53 @@ def utilisation_series(sim: Simulation) -> pd.DataFrame:
              "utilisation": alloc / prov if prov else 0.0}
             for time, step, pool, prov, alloc in sim._series)
     return _frame(rows, SERIES_COLUMNS)
+
+
+#: Utilisation levels the capacity report dates (fractions of the provisioned IPs).
+THRESHOLDS = (0.5, 0.8, 1.0)
+THRESHOLD_COLUMNS = ("pool", "threshold", "time", "step", "days", "utilisation")
+
+
+def thresholds(sim: Simulation, levels: Iterable[float] = THRESHOLDS) -> pd.DataFrame:
+    """When each pool first reached each utilisation level (columns :data:`THRESHOLD_COLUMNS`).
+
+    One row per pool and level it reached, from :func:`utilisation_series`:
+    the first ``time`` (to the second) and ``step`` at which its utilisation
+    was at least ``threshold``, ``days`` from the clock start, and the
+    utilisation then.  Levels never reached have no row.
+
+    Examples
+    --------
+    >>> from simkit.engine import Simulation
+    >>> sim = Simulation(management_account="net")
+    >>> _ = sim.do("net", "create_ipam", ipam="i", region="r1")
+    >>> _ = sim.do("net", "create_ipam_pool", ipam="i", pool="p", region="r1",
+    ...            cidrs=["10.0.0.0/24"])
+    >>> for vpc in ("a", "b", "c"):
+    ...     _ = sim.do("net", "create_vpc", vpc=vpc, pool="p", mask=26)
+    >>> thresholds(sim)[["pool", "threshold", "utilisation"]].values.tolist()
+    [['p', 0.5, 0.5]]
+    """
+    import pandas as pd
+
+    levels = sorted(levels)
+    series = utilisation_series(sim)
+    rows = []
+    for pool, group in series.groupby("pool", sort=False):
+        for level in levels:
+            hit = group[group["utilisation"] >= level - 1e-12]
+            if len(hit):
+                first = hit.iloc[0]
+                rows.append((pool, level, first["time"], first["step"],
+                             (first["time"] - pd.Timestamp(sim.start)).total_seconds() / 86400,
+                             first["utilisation"]))
+    frame = pd.DataFrame.from_records(rows, columns=list(THRESHOLD_COLUMNS))
+    frame["pool"] = frame["pool"].astype(object)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.floor("s")
+    frame["step"] = frame["step"].astype("Int64")
+    for column in ("threshold", "days", "utilisation"):
+        frame[column] = frame[column].astype("float64")
+    return frame
 
 
 # -- allocations, views, permissions --------------------------------------------------------

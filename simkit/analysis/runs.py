@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.events import Event
 from ..engine.simulation import Simulation, check_seed
 from ..scenario.loader import Scenario, load
+from .history import ACCESS_OPS, access_now
 from .reports import conflicts, utilisation
 
 __all__ = ["Run", "run"]
@@ -24,10 +25,15 @@ __all__ = ["Run", "run"]
 
 @dataclass
 class Run:
-    """The outcome of running a scenario."""
+    """The outcome of running a scenario.
+
+    ``access_log`` holds (time, step, access) each time who sees which pool
+    through which share changed (see :mod:`simkit.analysis.history`).
+    """
 
     scenario: Any
     simulation: Simulation
+    access_log: list[tuple[Any, int | None, frozenset]] = field(default_factory=list)
 
     @property
     def log(self) -> list[Event]:
@@ -71,10 +77,17 @@ def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None,
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=check_seed(seed))
     sim = Simulation.from_scenario(scenario)
+    seen = access_now(sim)
+    log = [(sim.now, None, seen)] if seen else []
     total = len(scenario.steps)
     for done, step in enumerate(scenario.steps, 1):
         sim.apply(step)
+        if step.op in ACCESS_OPS:
+            now = access_now(sim)
+            if now != seen:
+                log.append((sim.now, step.index, now))
+                seen = now
         if progress is not None:
             progress(done, total)
     sim.finish()
-    return Run(scenario, sim)
+    return Run(scenario, sim, log)

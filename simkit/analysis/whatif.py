@@ -36,14 +36,14 @@ Examples
 ... demand: [{as: net, pool: hz, mask: 24, count: 20, every: 1d}]
 ... ''')
 >>> from simkit import run
->>> exhaustion(run(s))[["pool", "request", "exhausted_after"]].to_dict("records")[1]
-{'pool': 'hz', 'request': 17, 'exhausted_after': Timedelta('16 days 00:00:00')}
+>>> exhaustion(run(s))[["pool", "request", "exhausted_after_days"]].to_dict("records")[1]
+{'pool': 'hz', 'request': 17, 'exhausted_after_days': 16.0}
 >>> frame = sweep(s, params={"pool_mask": [20, 21]}, progress=False)
->>> frame[frame.pool == "hz"][["run_id", "pool_mask", "refused", "exhausted_after"]]
+>>> frame[frame.pool == "hz"][["run_id", "pool_mask", "refused", "exhausted_after_days"]]
 ... # doctest: +NORMALIZE_WHITESPACE
-   run_id  pool_mask  refused exhausted_after
-1       0         20        4        16 days
-3       1         21       12         8 days
+   run_id  pool_mask  refused  exhausted_after_days
+1       0         20        4                  16.0
+3       1         21       12                   8.0
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ __all__ = [
     "forecast",
     "fork",
     "parse_grid",
+    "parse_parameters",
     "summary",
     "sweep",
     "with_strategy",
@@ -89,11 +90,13 @@ EXHAUSTION_CODES = ("OperationDenied.AvailableCidrInsufficient",)
 #: The figures of one pool at the end of one run (a row of :func:`summary` and :func:`sweep`).
 SUMMARY_COLUMNS = ("pool", "provisioned_ips", "allocated_ips", "free_ips", "utilisation",
                    "fragmentation", "free_blocks", "largest_free_mask", "requests", "refused",
-                   "exhausted_after", "ok", "unmet", "conflicts")
+                   "exhausted_after_days", "ok", "unmet", "conflicts")
 #: The columns of :func:`compare`, with the two runs' labels in the middle.
 COMPARE_COLUMNS = ("level", "name", "figure", "a", "b", "difference")
 _EXHAUSTION_COLUMNS = ("pool", "requests", "refused", "request", "first_refusal",
-                       "exhausted_after")
+                       "exhausted_after_days")
+#: Seconds in a day: durations are reported in days (float columns named ``*_days``).
+DAY = 86400.0
 _POOL_FIGURES = SUMMARY_COLUMNS[1:10]
 _ACCOUNT_FIGURES = ("vpcs", "allocated_ips", "requests", "refused")
 
@@ -256,9 +259,9 @@ def exhaustion(run: Run | Simulation, *,
     One row per pool (creation order): its space ``requests`` (steps and
     generated requests of :data:`SPACE_OPS`) and ``refused`` ones, the
     ordinal ``request`` that was first refused with one of ``codes`` (None:
-    any refusal), its time ``first_refusal`` and ``exhausted_after``, the
-    time from the clock start.  A pool that never refused has missing values
-    there.
+    any refusal), its time ``first_refusal`` (to the second) and
+    ``exhausted_after_days``, the time from the clock start in days.  A
+    pool that never refused has missing values there.
 
     Examples
     --------
@@ -268,8 +271,8 @@ def exhaustion(run: Run | Simulation, *,
     ...           "owner: n, region: r, pools: [{id: p, region: r, cidrs: [10.0.0.0/25]}]}]\\n"
     ...           "demand: [{as: n, pool: p, mask: 26, count: 3, every: 1h}]\\n")
     >>> print(exhaustion(run(s)).to_string(index=False))
-    pool  requests  refused  request             first_refusal exhausted_after
-       p         3        1        3 2026-01-01 02:00:00+00:00 0 days 02:00:00
+    pool  requests  refused  request             first_refusal  exhausted_after_days
+       p         3        1        3 2026-01-01 02:00:00+00:00              0.083333
     """
     import pandas as pd
 
@@ -280,17 +283,17 @@ def exhaustion(run: Run | Simulation, *,
     for pool, f in figures.items():
         number, when = first.get(pool, (None, None))
         rows.append((pool, f["requests"], f["refused"], number, when,
-                     None if when is None else (when - sim.start).total_seconds()))
+                     None if when is None else (when - sim.start).total_seconds() / DAY))
     frame = pd.DataFrame.from_records(rows, columns=list(_EXHAUSTION_COLUMNS))
     frame["request"] = frame["request"].astype("Int64")
-    frame["first_refusal"] = pd.to_datetime(frame["first_refusal"], utc=True)
-    frame["exhausted_after"] = pd.to_timedelta(frame["exhausted_after"], unit="s")
+    frame["first_refusal"] = pd.to_datetime(frame["first_refusal"], utc=True).dt.floor("s")
+    frame["exhausted_after_days"] = frame["exhausted_after_days"].astype("float64")
     return frame
 
 
 # -- summaries of one run ---------------------------------------------------------------
 def _summary_rows(sim: Simulation, codes: Sequence[str] | None) -> list[tuple[Any, ...]]:
-    """The :data:`SUMMARY_COLUMNS` of every pool, as plain values (seconds for times)."""
+    """The :data:`SUMMARY_COLUMNS` of every pool, as plain values (days for times)."""
     from .reports import conflicts
 
     unmet = sum(1 for e in sim.log if e.met is False)
@@ -299,7 +302,7 @@ def _summary_rows(sim: Simulation, codes: Sequence[str] | None) -> list[tuple[An
     rows = []
     for pool, f in _pool_figures(sim).items():
         when = first.get(pool, (None, None))[1]
-        after = None if when is None else (when - sim.start).total_seconds()
+        after = None if when is None else (when - sim.start).total_seconds() / DAY
         rows.append((pool, *(f[k] for k in _POOL_FIGURES), after, not unmet, unmet, found))
     if not rows:       # a run without pools still has its row
         rows.append((None, *([None] * 9), None, not unmet, unmet, found))
@@ -310,7 +313,7 @@ def _summary_frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFr
     import pandas as pd
 
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    frame["exhausted_after"] = pd.to_timedelta(frame["exhausted_after"], unit="s")
+    frame["exhausted_after_days"] = frame["exhausted_after_days"].astype("float64")
     frame["largest_free_mask"] = frame["largest_free_mask"].astype("Int64")
     for column in ("utilisation", "fragmentation"):
         frame[column] = frame[column].astype("float64")
@@ -323,7 +326,7 @@ def summary(run: Run | Simulation, *,
     """The summary figures of one run: one row per pool, columns :data:`SUMMARY_COLUMNS`.
 
     The pool's figures at the end (as in the utilisation report), its space
-    ``requests`` and ``refused`` requests, ``exhausted_after`` (see
+    ``requests`` and ``refused`` requests, ``exhausted_after_days`` (see
     :func:`exhaustion`), and the run's ``ok`` (every expectation held),
     ``unmet`` expectations and ``conflicts`` (repeated on each row).  These
     are the figures :func:`sweep` records for each run.
@@ -593,6 +596,35 @@ def parse_grid(scenario: Scenario, options: Iterable[str]) -> dict[str, list[Any
     return grid
 
 
+def parse_parameters(scenario: Scenario, options: Iterable[str]) -> dict[str, Any]:
+    """Read ``NAME=VALUE`` options into the parameter values of one run.
+
+    Values are read as :func:`parse_grid` reads them; each parameter takes
+    one value here (a sweep takes several).
+
+    Examples
+    --------
+    >>> from simkit.scenario import loads
+    >>> s = loads("version: 1\\nname: g\\nparameters: {mask: 20, rate: 1/d}\\n"
+    ...           "org: {management_account: m}\\n")
+    >>> parse_parameters(s, ["mask=19"])
+    {'mask': 19}
+    >>> parse_parameters(s, ["mask=19,20"])
+    Traceback (most recent call last):
+    ...
+    simkit.UsageError: --param mask=19,20: one run takes one value per \
+parameter; simkit sweep runs several
+    """
+    values = {}
+    for name, given in parse_grid(scenario, options).items():
+        if len(given) != 1:
+            shown = ",".join(str(v) for v in given)
+            raise UsageError(f"--param {name}={shown}: one run takes one value per "
+                             "parameter; simkit sweep runs several")
+        values[name] = given[0]
+    return values
+
+
 def _coerce(name: str, default: Any, text: str) -> Any:
     try:
         if isinstance(default, bool):
@@ -635,11 +667,11 @@ def forecast(scenario: str | Scenario, *, seeds: int | Iterable[int] = 100,
     The scenario runs once per seed (with ``parameters`` when given, through
     ``executor`` as in :func:`sweep`).  One row per pool: ``runs``,
     ``exhausted`` (runs in which the pool refused a request with one of
-    ``codes``), and for each percentile q a column ``p<q>``: the time from the
-    clock start to the first refusal, a Timedelta.  A run in which the pool
-    never refused counts as "later than the run": a percentile that falls
-    among those runs is missing (NaT), as is every percentile of a pool that
-    never ran out.
+    ``codes``), and for each percentile q a column ``p<q>_days``: the time
+    from the clock start to the first refusal, in days.  A run in which the
+    pool never refused counts as "later than the run": a percentile that
+    falls among those runs is missing (NaN), as is every percentile of a pool
+    that never ran out.
     """
     import pandas as pd
 
@@ -647,16 +679,16 @@ def forecast(scenario: str | Scenario, *, seeds: int | Iterable[int] = 100,
         raise UsageError(f"percentiles are numbers from 0 to 100, not {percentiles!r}")
     runs = _sweep(scenario, [dict(parameters)] if parameters else None, seeds, executor,
                   progress, None, [None], None, codes)
-    names = [f"p{q:g}" for q in percentiles]
+    names = [f"p{q:g}_days" for q in percentiles]
     rows = []
     for pool, group in runs.groupby("pool", sort=False):
-        seconds = sorted(math.inf if pd.isna(t) else t.total_seconds()
-                         for t in group["exhausted_after"])
-        rows.append((pool, len(seconds), sum(s != math.inf for s in seconds),
-                     *(_percentile(seconds, q) for q in percentiles)))
+        days = sorted(math.inf if pd.isna(t) else float(t)
+                      for t in group["exhausted_after_days"])
+        rows.append((pool, len(days), sum(d != math.inf for d in days),
+                     *(_percentile(days, q) for q in percentiles)))
     frame = pd.DataFrame.from_records(rows, columns=["pool", "runs", "exhausted", *names])
     for name in names:
-        frame[name] = pd.to_timedelta(frame[name].astype("float64"), unit="s")
+        frame[name] = frame[name].astype("float64")
     return frame
 
 
@@ -685,7 +717,7 @@ def compare_strategies(scenario: str | Scenario, *, strategies: Sequence[str] = 
         raise UsageError(f"strategies must list each strategy once, not {strategies!r}")
     runs = _sweep(scenario, [dict(parameters)] if parameters else None, seeds, executor,
                   progress, None, strategies, pools, codes)
-    runs["exhausted"] = runs["exhausted_after"].notna()
+    runs["exhausted"] = runs["exhausted_after_days"].notna()
     grouped = runs.groupby(["strategy", "pool"], sort=False)
     frame = grouped.agg(runs=("run_id", "size"), requests=("requests", "mean"),
                         refused=("refused", "mean"), fragmentation=("fragmentation", "mean"),

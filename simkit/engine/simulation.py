@@ -11,7 +11,7 @@ records the outcome as an :class:`~simkit.engine.events.Event` (refusals are dat
 After every operation that can make an Unmanaged CIDR eligible (a VPC
 created with a literal CIDR, space freed or provisioned, the flag turned
 on), the pools with auto import on adopt what their IPAM discovers
-(:meth:`Simulation.discovers`, DOMAIN.md 3).  After every operation the
+(:meth:`Simulation.discovers`, docs/rules.md section 3).  After every operation the
 figures of the pools it touched are appended to the utilisation time series
 when they changed (:func:`simkit.analysis.reports.utilisation_series` reads it).
 
@@ -589,6 +589,12 @@ class Simulation:
     def from_scenario(cls, scenario: Any, *, seed: int | None = None,
                       parameters: Mapping[str, Any] | None = None) -> Simulation:
         """Build the initial state of ``scenario``; a broken rule there is a ScenarioError.
+
+        The initial state is what the declarative sections give (the
+        organisation, IPAMs, scopes, pools, existing VPCs and reserved
+        ranges) at the clock's start: **no step has run**, so shares the steps
+        create do not exist yet.  For the state after every step and the
+        generated demand, use ``simkit.run(scenario).simulation``.
 
         ``seed`` replaces the scenario's seed; ``parameters`` sets some of its
         parameters (the scenario is read again with them, as

@@ -51,8 +51,11 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..values.addresses import Cidr, parse_cidr
 from ..values.errors import DomainError, UsageError
+from ..values.quotas import QUOTAS
 from .state import State, read_state
 
 __all__ = ["Imported", "import_aliyun", "import_state"]
@@ -251,6 +254,15 @@ def _write_org(w: _Writer, org: _Org) -> None:
         w.add(f"  external_accounts: [{', '.join(_s(a) for a in sorted(externals))}]")
 
 
+def _raised_quotas(org: _Org) -> dict[str, int]:
+    """The directory quotas the imported organisation needs above the defaults."""
+    needed = {"rd_members": len(set(org.members) | {org.management}),
+              "rd_folders": len({p for p in org.folder_paths.values() if p}),
+              "folder_depth": max((p.count("/") + 1 for p in org.folder_paths.values() if p),
+                                  default=0)}
+    return {k: v for k, v in needed.items() if v > QUOTAS[k].default}
+
+
 def import_state(state: State, *, name: str | None = None) -> Imported:
     """Write the scenario that rebuilds ``state`` (see the module docstring)."""
     w = _Writer()
@@ -262,6 +274,11 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
     w.add(f"description: {_s('Imported from the List/Describe responses in ' + state.directory)}")
     w.add("")
     org = _organisation(state)
+    raised = _raised_quotas(org)
+    if raised:
+        w.comment(0, "the directory is larger than the documented default quotas: they were "
+                  "raised in the cloud")
+        w.add("quotas: {" + ", ".join(f"{k}: {v}" for k, v in raised.items()) + "}")
     _write_org(w, org)
     management, externals, folder_paths, former = (org.management, org.externals,
                                                    org.folder_paths, org.former)
@@ -448,6 +465,7 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
     steps_share: list[list[str]] = []
     steps_accept: list[list[str]] = []
     steps_delete: list[list[str]] = []
+    share_info: dict[str, tuple[str, set[str], set[str], str]] = {}
     for share in sorted(items["ListResourceShares"], key=lambda s: s["ResourceShareId"]):
         sid, owner, status = (share["ResourceShareId"], share["ResourceShareOwner"],
                               share["ResourceShareStatus"])
@@ -498,6 +516,8 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                            "not imported")
             continue
         allow = bool(share["AllowExternalTargets"])
+        share_info[sid] = (owner, set(resources), set(principals) | {f"account:{x}" for x in
+                                                                    principals}, status)
         first_r, *more_r = _chunks(sorted(set(resources)))
         first_p, *more_p = _chunks(list(dict.fromkeys(principals)))
         step = [f"# {c}" for c in comments]
@@ -547,14 +567,93 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
     removals = [[f"# {a} was a member when the share {former[a]} named it; it has left the "
                  "resource directory since", "- op: remove_account", f"  as: {_s(management)}",
                  f"  account: {_s(a)}"] for a in sorted(former)]
-    steps = (steps_share + steps_accept + steps_vpc + steps_custom + steps_delete
-             + rules_steps + removals)
+    grant, revoke = _bridges(creators_of(steps_vpc + steps_custom), pools, share_info,
+                             org, w)
+    steps = (steps_share + steps_accept + grant + steps_vpc + steps_custom + revoke
+             + steps_delete + rules_steps + removals)
     if steps or checks:
         w.add("")
         w.add("steps:")
         for step in steps + checks:
             w.lines.extend(step)
     return Imported("\n".join(w.lines) + "\n", w.notes)
+
+
+def creators_of(steps: list[list[str]]) -> list[tuple[str, str]]:
+    """(account, pool) of every step that draws from a pool, in step order, once each."""
+    found: dict[tuple[str, str], None] = {}
+    for step in steps:
+        fields = dict(line.strip().removeprefix("- ").split(": ", 1) for line in step
+                      if not line.lstrip().startswith("#") and ": " in line)
+        if "pool" in fields and "as" in fields:
+            found[(str(yaml.safe_load(fields["as"])), str(yaml.safe_load(fields["pool"])))] = None
+    return list(found)
+
+
+def _bridges(creators: list[tuple[str, str]], pools: dict[str, dict[str, Any]],
+             share_info: dict[str, tuple[str, set[str], set[str], str]], org: _Org,
+             w: _Writer) -> tuple[list[list[str]], list[list[str]]]:
+    """Steps that let an account that no longer sees a pool make what it made there.
+
+    An allocation a principal made stays after the principal loses the pool (a
+    share deleted, the principal removed or moved).  The import gives such a
+    member the pool back for the steps that make its allocations, through a
+    share of the pool that the state lists (associated before, disassociated
+    after); an external account that was a principal of a share since deleted
+    accepts that share's invitation again; any other account, or a pool no
+    listed share holds, gets a share of its own that is deleted afterwards
+    (reported: it shows as a Deleted share).
+    """
+    grant: list[list[str]] = []
+    revoke: list[list[str]] = []
+
+    def covered(account: str, principals: set[str]) -> bool:
+        if account in principals or f"account:{account}" in principals:
+            return True
+        folder = org.members.get(account)
+        if folder is None:
+            return False
+        return "rd" in principals or any(
+            p.startswith("folder:") and (folder == p[7:] or folder.startswith(p[7:] + "/"))
+            for p in principals)
+
+    for number, (account, pid) in enumerate(creators, start=1):
+        owner = pools[pid]["OwnerId"] if pid in pools else None
+        if owner is None or account == owner:
+            continue
+        holding = [sid for sid, (o, res, _, _) in sorted(share_info.items())
+                   if o == owner and pid in res]
+        named = [sid for sid in holding if covered(account, share_info[sid][2])]
+        if named:
+            if account in org.externals and all(share_info[sid][3] == "Deleted"
+                                                for sid in named):
+                grant.append([f"# {account} made allocations in {pid} through the share "
+                              f"{named[0]}, since deleted: it had accepted the invitation",
+                              "- op: accept_resource_share_invitation", f"  as: {_s(account)}",
+                              f"  share: {_s(named[0])}"])
+            continue
+        if holding and account in org.members:
+            sid = holding[0]
+            grant.append([f"# {account} made allocations in {pid} while it saw the pool; "
+                          "it is given the pool back for those steps",
+                          "- op: associate_resource_share", f"  as: {_s(owner)}",
+                          f"  share: {_s(sid)}", f"  principals: [{_s(account)}]"])
+            revoke.append(["- op: disassociate_resource_share", f"  as: {_s(owner)}",
+                           f"  share: {_s(sid)}", f"  principals: [{_s(account)}]"])
+            continue
+        bridge = f"import-access-{number}"
+        w.notes.append(f"{account} made allocations in pool {pid}, which no share in the "
+                       f"state gives it now: the import lends it the pool through the share "
+                       f"{bridge}, which is deleted again (it stays listed as Deleted)")
+        grant.append(["- op: create_resource_share", f"  as: {_s(owner)}",
+                      f"  share: {bridge}", f"  resources: [{_s(pid)}]",
+                      f"  principals: [{_s(account)}]", "  allow_external: true"])
+        if account in org.externals:
+            grant.append(["- op: accept_resource_share_invitation", f"  as: {_s(account)}",
+                          f"  share: {bridge}"])
+        revoke.append(["- op: delete_resource_share", f"  as: {_s(owner)}",
+                       f"  share: {bridge}"])
+    return grant, revoke
 
 
 def _association_order(a: dict[str, Any]) -> tuple[str, int, str]:

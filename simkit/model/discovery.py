@@ -2,7 +2,7 @@
 
 An IPAM discovers the VPCs in its operating regions that belong to its
 owner and, when its owner is a member of the resource directory, those of
-the other members (:func:`discovers`, DOMAIN.md 3).  :func:`resources` lists
+the other members (:func:`discovers`, docs/rules.md section 3).  :func:`resources` lists
 every VPC CIDR (primary, then secondary) in each scope that holds it: a
 pool's CIDR in its pool's scope, an Unmanaged CIDR in the default private
 scope of every IPAM that discovers its VPC.  :func:`resource_cidrs` adds the
@@ -27,7 +27,7 @@ __all__ = ["collector_paused", "discovers", "overlapping_pairs", "resource_cidrs
 
 
 def discovers(org: Organisation, ipam: Ipam, vpc: Vpc) -> bool:
-    """Whether the resource discovery of ``ipam`` sees ``vpc`` (DOMAIN.md 3).
+    """Whether the resource discovery of ``ipam`` sees ``vpc`` (docs/rules.md section 3).
 
     An IPAM discovers the VPCs in its operating regions that belong to its
     owner and, when its owner is a member of the resource directory, those

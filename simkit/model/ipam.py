@@ -1,7 +1,7 @@
 """The IPAM model: IPAMs, scopes, pools, provisioned CIDRs, allocations and VPCs.
 
 :class:`IpamModel` holds every IPAM object of a simulation and applies the
-cloud's rules (DOMAIN.md sections 2, 5 and 6) to each request.  Who may do
+cloud's rules (docs/rules.md sections 2, 5 and 6) to each request.  Who may do
 what is not decided here: every pool request names its action (one of
 :data:`simkit.model.permissions.ACTIONS`, the rows of the permission matrix)
 and asks an :class:`Access` policy first.  The default

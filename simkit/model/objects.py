@@ -13,7 +13,7 @@ from ..values.allocator import AddressSpace
 
 __all__ = ["ALLOCATION_TYPES", "Allocation", "Ipam", "Pool", "Scope", "Vpc"]
 
-#: The allocation types of a pool (DOMAIN.md 2).
+#: The allocation types of a pool (docs/rules.md section 2).
 ALLOCATION_TYPES = ("VPC", "Custom", "IpamPool")
 
 

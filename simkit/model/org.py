@@ -1,6 +1,6 @@
 """The organisation: a resource directory as a graph, and who a principal names.
 
-The resource directory (DOMAIN.md 1) is a tree held in a networkx
+The resource directory (docs/rules.md section 1) is a tree held in a networkx
 ``DiGraph``: folder nodes ``"folder:Root"``, ``"folder:Business"``,
 ``"folder:Business/Retail"`` and member account nodes ``"account:ID"``, with
 an edge from each folder to its sub-folders and to the accounts it holds.
@@ -10,7 +10,7 @@ A folder is named by its full path below Root (``"Business/Retail"``; Root
 itself is ``"Root"``, and a leading ``"Root/"`` may be written or left out).
 A folder name that occurs once may stand for its path.
 
-Principals (DOMAIN.md 4) are resolved here: ``rd``, ``folder:PATH``,
+Principals (docs/rules.md section 4) are resolved here: ``rd``, ``folder:PATH``,
 ``account:ID`` or a bare account id. A principal is evaluated when it is used
 (:meth:`Organisation.covers`), so moving an account changes what it is
 covered by at once.
@@ -182,9 +182,7 @@ class Organisation:
         _check_account_id(account)
         path = self.resolve_folder(folder)
         self._check_new_account(account)
-        self.quotas.check("rd_members", len(self.members()),
-                          subject="the resource directory (the management account counts as "
-                                  "one)")
+        self.quotas.check("rd_members", len(self.members()), subject="the resource directory")
         self.graph.add_node(_account_node(account), kind="account")
         self.graph.add_edge(_folder_node(path), _account_node(account))
 

@@ -1,4 +1,4 @@
-"""Who may do what with a pool: the permission matrix of DOMAIN.md 4, as data.
+"""Who may do what with a pool: the permission matrix of docs/rules.md section 4, as data.
 
 :data:`MATRIX` has one :class:`Row` per action string the IPAM model names
 (docs/architecture.md): what the pool's owner may do, and what a principal
@@ -95,7 +95,7 @@ class Row(NamedTuple):
     condition: str
 
 
-#: The permission matrix (DOMAIN.md 4), one row per action of the IPAM model.
+#: The permission matrix (docs/rules.md section 4), one row per action of the IPAM model.
 MATRIX: tuple[Row, ...] = (
     Row("create_vpc", "CreateVpc", "yes", "yes", ""),
     Row("associate_vpc_cidr_block", "AssociateVpcCidrBlock", "yes", "yes", ""),

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["INVITATION_VALIDITY", "Invitation", "ResourceShare", "Shares"]
 
-#: How long an invitation to an external account stays open (DOMAIN.md 4).
+#: How long an invitation to an external account stays open (docs/rules.md section 4).
 INVITATION_VALIDITY = timedelta(days=7)
 
 @dataclass

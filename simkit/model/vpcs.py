@@ -6,9 +6,9 @@ primary CIDR came from a pool (an allocation of type ``VPC``) is
 ``AssociateVpcCidrBlock`` and ``DeleteVpc``; it is mixed into
 :class:`simkit.model.ipam.IpamModel` and uses that model's pool checks and
 bookkeeping, so a VPC request follows the order of every pool request, with
-the region check (DOMAIN.md 2) between the parameters and the pool's rules.
+the region check (docs/rules.md section 2) between the parameters and the pool's rules.
 
-Auto import (DOMAIN.md 3) lives here too: :meth:`VpcRequests.auto_import`
+Auto import (docs/rules.md section 3) lives here too: :meth:`VpcRequests.auto_import`
 adopts discovered Unmanaged CIDRs into the pools whose auto import flag is
 on.  An adopted CIDR becomes an allocation of type ``VPC`` (its resource is
 the VPC, its creator the pool's owner) linked to the VPC, exactly as if the

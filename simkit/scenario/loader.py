@@ -1,6 +1,6 @@
 """Scenario files: reading and validating them into frozen spec objects.
 
-A scenario is one YAML document in the format of ``SCENARIO.md`` (version 1).
+A scenario is one YAML document in the format of docs/scenario-format.md (version 1).
 :func:`load` and :func:`loads` turn it into a frozen :class:`Scenario` or
 raise :class:`~simkit.values.errors.ScenarioError` naming the file, the line and
 what is wrong.  Nothing else escapes them, whatever the input.

@@ -237,7 +237,7 @@ _ACCESS_KEY = Record("access key", {
 _QUOTAS = Record("quotas", {
     key: Field(Integer(minimum=0), doc=f"{q.what} (default {q.default})")
     for key, q in QUOTAS.items()
-}, doc="raised quotas (DOMAIN.md 6)", noun="quota", name="quotas")
+}, doc="raised quotas (docs/rules.md section 6)", noun="quota", name="quotas")
 
 #: The whole format, version 1: the top-level record of a scenario.
 FORMAT = Record("", {
@@ -262,7 +262,7 @@ FORMAT = Record("", {
     "access_keys": Field(ListOf(_ACCESS_KEY),
                          doc="the keys simkit serve accepts; given, every signature is "
                              "checked (none: the AccessKeyId is the account, unchecked)"),
-}, doc="a simkit scenario, format version 1 (SCENARIO.md)")
+}, doc="a simkit scenario, format version 1 (docs/scenario-format.md)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Simulated time (DOMAIN.md 7): the default start and the clock every part reads.
+"""Simulated time (docs/rules.md section 7): the default start and the clock every part reads.
 
 Examples
 --------

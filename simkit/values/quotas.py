@@ -40,14 +40,15 @@ class Quota:
         return f"QuotaExceeded.{self.name}"
 
 
-_RD = "Resource Directory limits (DOMAIN.md 1)"
-_IPAM = "VPC IPAM limits (DOMAIN.md 2)"
-_RS = "Resource Sharing limits (DOMAIN.md 4)"
+_RD = "Resource Directory limits (docs/rules.md section 1)"
+_IPAM = "VPC IPAM limits (docs/rules.md section 2)"
+_RS = "Resource Sharing limits (docs/rules.md section 4)"
 
 #: Every quota, keyed by its snake_case key.
 QUOTAS: dict[str, Quota] = {q.key: q for q in (
     Quota("rd_folders", "RdFolders", 100, "folders per resource directory", _RD),
-    Quota("rd_members", "RdMembers", 20, "member accounts per resource directory", _RD),
+    Quota("rd_members", "RdMembers", 20,
+          "member accounts per resource directory, the management account included", _RD),
     Quota("folder_depth", "FolderDepth", 5, "folder levels below Root", _RD),
     Quota("ipams_per_region", "IpamsPerRegion", 1, "IPAMs per account per region", _IPAM),
     Quota("scopes_per_ipam", "ScopesPerIpam", 5, "scopes per IPAM, the two defaults included",
