@@ -28,10 +28,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from ..model.objects import Allocation, Ipam, Pool, Scope, Vpc
+from ..model.permissions import PERMISSION
+from ..scenario.operations import OPERATIONS
+from ..scenario.wire import time_text
 
 __all__ = [
     "ACTIONS",
@@ -50,33 +52,35 @@ __all__ = [
 ]
 
 #: The permission a resource share grants on an IPAM pool.
-POOL_PERMISSION = "AliyunRSDefaultPermissionIpamPool"
+POOL_PERMISSION = PERMISSION
+
+#: The calls a dump answers that have an operation record: their wire says the
+#: version, the key of the item list and the paging style.
+_RECORDED = ("ListIpams", "ListIpamScopes", "ListIpamPools", "ListIpamPoolCidrs",
+             "ListIpamPoolAllocations", "DescribeVpcs", "ListResourceShares",
+             "ListResourceShareAssociations")
+_STYLES = {"token": "token", "token-short": "token", "page": "number"}
+
+
+def _actions() -> dict[str, tuple[str, str, str]]:
+    by_api = {op.api: op for op in OPERATIONS.values() if op.wire is not None}
+    out = {api: (by_api[api].version, by_api[api].wire.list_key,
+                 _STYLES[by_api[api].wire.paging]) for api in _RECORDED}
+    # the resource directory's calls, which simkit reads but does not serve
+    out.update({"GetResourceDirectory": ("2022-04-19", "ResourceDirectory", "single"),
+                "ListAccounts": ("2022-04-19", "Accounts.Account", "number"),
+                "ListFoldersForParent": ("2022-04-19", "Folders.Folder", "number")})
+    return out
+
 
 #: Each list action: (its product version, the key of its item list, the paging style).
-ACTIONS: dict[str, tuple[str, str, str]] = {
-    "ListIpams": ("2023-02-28", "Ipams", "token"),
-    "ListIpamScopes": ("2023-02-28", "IpamScopes", "token"),
-    "ListIpamPools": ("2023-02-28", "IpamPools", "token"),
-    "ListIpamPoolCidrs": ("2023-02-28", "IpamPoolCidrs", "token"),
-    "ListIpamPoolAllocations": ("2023-02-28", "IpamPoolAllocations", "token"),
-    "DescribeVpcs": ("2016-04-28", "Vpcs.Vpc", "number"),
-    "ListResourceShares": ("2020-01-10", "ResourceShares", "token"),
-    "ListResourceShareAssociations": ("2020-01-10", "ResourceShareAssociations", "token"),
-    "GetResourceDirectory": ("2022-04-19", "ResourceDirectory", "single"),
-    "ListAccounts": ("2022-04-19", "Accounts.Account", "number"),
-    "ListFoldersForParent": ("2022-04-19", "Folders.Folder", "number"),
-}
+ACTIONS: dict[str, tuple[str, str, str]] = _actions()
 
 #: The IPAM lists count the items of a page (``Count``) and of the whole list.
-_COUNTED = frozenset({"ListIpams", "ListIpamScopes", "ListIpamPools", "ListIpamPoolCidrs",
-                      "ListIpamPoolAllocations"})
+_COUNTED = frozenset(api for api in _RECORDED if api in {
+    op.api for op in OPERATIONS.values() if op.wire is not None and op.wire.paging == "token"})
 
-
-def _time(value: object) -> str:
-    """The cloud's time format, ``2026-01-01T00:00:00Z`` (UTC)."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return ""
+_time = time_text
 
 
 def pages(action: str, items: Sequence[dict[str, Any]], *, max_results: int = 10,

@@ -35,12 +35,13 @@ from datetime import datetime
 from typing import Any
 
 from ..model.discovery import resource_cidrs
+from ..model.permissions import PERMISSION
 from ..values.errors import DomainError
 
 __all__ = ["POOL_PERMISSION", "Call", "Wire", "invitation_id", "time_text", "wire_id"]
 
 #: The permission a resource share grants on an IPAM pool.
-POOL_PERMISSION = "AliyunRSDefaultPermissionIpamPool"
+POOL_PERMISSION = PERMISSION
 
 
 @dataclass
