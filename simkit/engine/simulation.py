@@ -493,6 +493,8 @@ class Simulation:
         met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
         message = "" if result.items is None else ", ".join(result.items)
+        if result.ipv6_cidr is not None and result.ipv6_cidr != result.cidr:
+            message = f"ipv6_cidr {result.ipv6_cidr}"
         if met is False and expect is not None and expect.kind in ("pools", "cidrs",
                                                                    "allocations"):
             message = f"got [{message}]"
@@ -549,7 +551,8 @@ class Simulation:
         sim = cls(seed=seed, start=scenario.start, quotas=org.quotas, org=org)
         for ipam in scenario.ipams:
             _setup(file, ipam.line, f"ipam {ipam.id}", sim.model.create_ipam, ipam.owner,
-                   ipam.id, ipam.region, ipam.operating_regions, ipam.scopes)
+                   ipam.id, ipam.region, ipam.operating_regions, ipam.scopes,
+                   ipam.ipv6_ranges)
             for pool in ipam.pools:
                 rules = pool.rules
                 _setup(file, pool.line, f"pool {pool.id}", sim.model.create_pool, ipam.owner,
@@ -559,7 +562,8 @@ class Simulation:
                        max_mask=rules.max_mask if rules else None,
                        default_mask=rules.default_mask if rules else None,
                        auto_import=pool.auto_import, strategy=pool.strategy, name=pool.name,
-                       description=pool.description, cidrs=pool.cidrs, masks=pool.masks)
+                       description=pool.description, cidrs=pool.cidrs, masks=pool.masks,
+                       ip_version=pool.ip_version, isp=pool.isp)
         for vpc in scenario.vpcs:
             _setup(file, vpc.line, f"vpc {vpc.id}", sim.model.create_vpc, vpc.owner, vpc.id,
                    vpc.region, cidr=vpc.cidr)
@@ -643,7 +647,8 @@ def _expect_text(expect: Any) -> str:
     value = expect.value
     if isinstance(value, list | tuple):
         value = "[" + ", ".join(str(v) for v in sorted(map(str, value))) + "]"
-    return f"{expect.kind}: {value}"
+    also = "" if getattr(expect, "ipv6_cidr", None) is None else f", ipv6_cidr: {expect.ipv6_cidr}"
+    return f"{expect.kind}: {value}{also}"
 
 
 def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple[bool | None,
@@ -659,12 +664,15 @@ def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple
         return False, text
     if kind == "success":
         return True, text
-    if kind == "cidr":
+    if kind in ("cidr", "ipv6_cidr"):
+        wanted = [(kind, expect.value)]
+        if getattr(expect, "ipv6_cidr", None) is not None:
+            wanted.append(("ipv6_cidr", expect.ipv6_cidr))
         try:
-            want = parse_cidr(str(expect.value))
+            return all(getattr(result, key) == parse_cidr(str(value))
+                       for key, value in wanted), text
         except DomainError:
             return False, text
-        return result.cidr == want, text
     got = sorted(result.items or ())
     try:
         if kind in ("cidrs", "allocations"):
