@@ -5,7 +5,8 @@ owner and, when its owner is a member of the resource directory, those of
 the other members (:func:`discovers`, DOMAIN.md 3).  :func:`resources` lists
 every VPC CIDR (IPv4 primary, IPv6 block, then secondary) in each scope that
 holds it: a pool's CIDR in its pool's scope, an Unmanaged CIDR in the default
-private scope (IPv4) or public scope (IPv6) of every IPAM that discovers its VPC.  :func:`resource_cidrs` adds the
+private scope (IPv4) or public scope (IPv6) of every IPAM that discovers its
+VPC.  :func:`resource_cidrs` adds the
 overlap status, as ListIpamResourceCidrs reports it.  Overlaps are found by
 one sweep over the blocks sorted by address (:func:`overlapping_pairs`),
 never by comparing every pair.

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import fields, replace
 from typing import Any, Protocol
 
@@ -725,7 +726,8 @@ class IpamModel(VpcRequests):
         """Provision into ``p.space``: checked against the scope (top-level) or taken from
         ``src_space`` (child).  Raises before changing anything."""
         if src is None:
-            if cidr is None:
+            carved = cidr is None
+            if carved:
                 cidr = self._carve(p, mask)
             for other in self.pools.values():
                 if other.scope != p.scope or other.source is not None or other.id == p.id:
@@ -735,7 +737,7 @@ class IpamModel(VpcRequests):
                         raise DomainError("OperationDenied.CidrConflict", cidr=cidr, other=q,
                                           other_pool=other.id)
             got = p.space.add_cidr(cidr)
-            if self._public_top(p) and not self.ipams[p.ipam].ipv6_ranges:
+            if carved and not self.ipams[p.ipam].ipv6_ranges:
                 self._ipv6_ranges.setdefault((p.region, p.isp), self._default_range(p))
             return got
         assert src_space is not None
@@ -801,10 +803,8 @@ class IpamModel(VpcRequests):
                 if whole in q:
                     raise space.insufficient(mask)
                 if q in whole:
-                    try:
+                    with suppress(DomainError):   # overlapping declared blocks: taken
                         space.claim(q)
-                    except DomainError:     # overlapping declared blocks: already taken
-                        pass
         return space.allocate(mask)
 
     def _public_top(self, p: Pool) -> bool:

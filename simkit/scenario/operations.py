@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.discovery import resource_cidrs
-from ..values.addresses import Cidr, parse_cidr
 from ..model.objects import ISPS
-from ..values.addresses import IP_VERSIONS
+from ..values.addresses import IP_VERSIONS, Cidr, parse_cidr
 from ..values.allocator import STRATEGIES
 from ..values.errors import UsageError
 from .records import Field, ListOf, Maybe, Record
