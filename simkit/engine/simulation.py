@@ -352,7 +352,8 @@ class Simulation:
         if operation.discovery:
             self.last_imports = self.model.auto_import(self.discovers)
         touched.update(a.pool for a in self.last_imports)
-        touched.update(p for p in (result.pool, args.get("pool")) if isinstance(p, str))
+        touched.update(p for p in (result.pool, args.get("pool"), args.get("ipv6_pool"))
+                       if isinstance(p, str))
         self._note_series(touched)
         return result
 
