@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from simkit.model.ipam import IpamModel
-from simkit.values.errors import DomainError
+from simkit.values.errors import DomainError, ScenarioError
 from simkit.values.quotas import Quotas
 
 NET, HZ, SH = "netadmin", "cn-hangzhou", "cn-shanghai"
@@ -149,3 +149,56 @@ def test_state_round_trips_with_ipv6(model):
     assert back.fingerprint() == model.fingerprint()
     back.create_pool(NET, "ipam", "sh6", scope="public", region=SH, masks=[48])
     assert str(back.list_pool_cidrs(NET, "sh6")[0]) == "2001:db8:100::/48"
+
+
+def test_ipv6_resource_cidrs_and_conflicts():
+    from simkit.analysis import reports
+    from simkit.engine import Simulation
+
+    sim = Simulation(management_account="net")
+    sim.do("net", "create_ipam", ipam="i", region=HZ)
+    sim.do("net", "create_ipam_pool", ipam="i", pool="v4", region=HZ, cidrs=["10.0.0.0/16"])
+    sim.do("net", "create_ipam_pool", ipam="i", pool="v6", region=HZ, scope="public",
+           masks=[48])
+    sim.do("net", "create_vpc", vpc="a", pool="v4", mask=24, ipv6_pool="v6", ipv6_mask=56)
+    sim.do("net", "delete_ipam_pool_allocation", allocation="2001:db8::/56")   # a keeps it
+    sim.do("net", "create_vpc", vpc="b", ipv6_pool="v6", ipv6_mask=56)         # the same /56
+    rows = reports.resource_cidrs(sim)
+    got = sorted((r["resource"], r["scope"], r["cidr"], r["management_status"],
+                  r["overlap_status"]) for r in rows)
+    assert got == [("a", "i-private", "10.0.0.0/24", "Managed", "Nonoverlapping"),
+                   ("a", "i-public", "2001:db8::/56", "Unmanaged", "Overlapping"),
+                   ("b", "i-public", "2001:db8::/56", "Managed", "Overlapping")]
+    frame = reports.conflicts(sim)
+    overlap = frame[frame["kind"] == "overlap"]
+    assert overlap[["scope", "a", "b", "overlap"]].values.tolist() == [
+        ["i-public", "a", "b", "2001:db8::/56"]]
+
+
+@pytest.mark.parametrize(("pool", "message"), [
+    ("{id: p, masks: [33]}", "masks item 1: the mask 33 is outside 0..32 for IPv4"),
+    ("{id: p, scope: public, region: r1, cidrs: [10.0.0.0/8]}",
+     "Mismatch.IpVersionAndIpamPoolIpVersion"),
+    ("{id: p, scope: public, masks: [48]}", "MissingParam.PoolRegionId"),
+    ("{id: p, ip_version: IPv6, region: r1, isp: AnyISP, masks: [48]}", "isp must be one of"),
+])
+def test_a_pool_that_breaks_an_ipv6_rule_makes_the_file_invalid(pool, message):
+    from simkit.engine import Simulation
+    from simkit.scenario import loads
+
+    text = ("version: 1\nname: n\norg: {management_account: m}\n"
+            f"ipams:\n  - {{id: i, owner: m, region: r1, pools: [{pool}]}}\n")
+    with pytest.raises(ScenarioError, match=message):
+        Simulation.from_scenario(loads(text))
+
+
+def test_a_declared_range_must_be_ipv6_and_of_an_operating_region():
+    from simkit.engine import Simulation
+    from simkit.scenario import loads
+
+    for ranges, message in (("[{region: r1, cidr: 10.0.0.0/8}]", "is not IPv6"),
+                            ("[{region: r9, cidr: '2001:db8::/40'}]", "not an operating")):
+        text = ("version: 1\nname: n\norg: {management_account: m}\n"
+                f"ipams:\n  - {{id: i, owner: m, region: r1, ipv6_ranges: {ranges}}}\n")
+        with pytest.raises(ScenarioError, match=message):
+            Simulation.from_scenario(loads(text))
