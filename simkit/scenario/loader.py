@@ -49,7 +49,7 @@ Examples
 >>> step.label, step.actor, step.args
 ('step 1 (create_vpc)', 'net', {'vpc': 'vpc-a', 'pool': 'corp', 'mask': 16})
 >>> step.expect, s.steps[1].duration
-(Expect(kind='cidr', value='10.0.0.0/16'), datetime.timedelta(days=8))
+(Expect(kind='cidr', value='10.0.0.0/16', ipv6_cidr=None), datetime.timedelta(days=8))
 >>> loads("version: 1\\nname: x\\norg: {management_account: m}\\nsteps: [{advance: 3 days}]\\n")
 ... # doctest: +ELLIPSIS
 Traceback (most recent call last):
