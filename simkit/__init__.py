@@ -21,7 +21,9 @@ from .analysis.whatif import (
     with_strategy,
 )
 from .engine.simulation import Simulation
+from .interop.dump import dump
 from .scenario.loader import Scenario, load
+from .server import serve
 from .values.addresses import Cidr, parse_cidr
 from .values.allocator import STRATEGIES, AddressSpace
 from .values.errors import DomainError, ScenarioError, SimkitError, StateFileError, UsageError
@@ -44,12 +46,14 @@ __all__ = [
     "UsageError",
     "compare",
     "compare_strategies",
+    "dump",
     "exhaustion",
     "forecast",
     "fork",
     "load",
     "parse_cidr",
     "run",
+    "serve",
     "summary",
     "sweep",
     "with_strategy",
@@ -58,7 +62,8 @@ __all__ = [
 
 #: Modules reachable as ``simkit.NAME`` (imported on first use).
 _MODULES = {"reports": "analysis.reports", "plots": "analysis.plots",
-            "whatif": "analysis.whatif", "htmlreport": "analysis.htmlreport"}
+            "whatif": "analysis.whatif", "htmlreport": "analysis.htmlreport",
+            "interop": "interop"}
 
 
 def __getattr__(name: str) -> Any:

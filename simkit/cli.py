@@ -6,6 +6,9 @@ YAML line and what is wrong). ``simkit validate FILE...`` checks files
 without running them. ``simkit schema`` prints the JSON Schema of the format.
 ``simkit sweep FILE --param NAME=V1,V2 --seeds N --out FILE`` runs a grid of
 plans (exit 0, or 2 for an invalid file or option).
+``simkit export terraform FILE -o DIR`` writes the final state as Terraform
+JSON; ``simkit import aliyun DIR -o FILE`` writes a scenario that rebuilds the
+state that the cloud's List/Describe responses in DIR describe.
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ def _summary(run: Any, out: TextIO) -> None:
         elif e.message and e.outcome != "error":
             happened += f" ({e.message})"
         detail = f": {e.message}" if e.outcome == "error" and e.message else ""
-        out.write(f"  step {e.step} ({e.op}{' as ' + e.actor if e.actor else ''}): "
+        out.write(f"  {scenario.file}:{_line_of(run, e.step)}: step {e.step} "
+                  f"({e.op}{' as ' + e.actor if e.actor else ''}): "
                   f"expected {e.expected}, got {happened}{detail}\n")
     util = run.utilisation()
     if len(util):
@@ -81,14 +85,27 @@ def _summary(run: Any, out: TextIO) -> None:
                       f" ({row.overlap})\n")
 
 
+def _line_of(run: Any, step: int | None) -> int | None:
+    """The YAML line of step number ``step`` of the run's scenario."""
+    steps = run.scenario.steps
+    return steps[step - 1].line if step is not None and 0 < step <= len(steps) else None
+
+
 def _json_result(run: Any) -> dict[str, Any]:
+    """A run as JSON: its verdict, every step's outcome, the failures and the frames."""
+
+    def outcome(e: Any) -> dict[str, Any]:
+        return {"step": e.step, "line": _line_of(run, e.step), "op": e.op, "actor": e.actor,
+                "outcome": e.outcome, "error_code": e.error_code, "cidr": e.cidr,
+                "items": None if e.items is None else list(e.items), "expected": e.expected,
+                "met": e.met, "message": e.message}
+
     return {
         "file": str(run.scenario.file),
         "name": run.scenario.name,
         "ok": run.ok,
-        "failures": [{"step": e.step, "op": e.op, "actor": e.actor, "expected": e.expected,
-                      "outcome": e.outcome, "error_code": e.error_code, "cidr": e.cidr,
-                      "message": e.message} for e in run.failures],
+        "steps": [outcome(e) for e in run.log if e.source == "step"],
+        "failures": [outcome(e) for e in run.failures],
         "utilisation": json.loads(run.utilisation().to_json(orient="records")),
         "conflicts": json.loads(run.conflicts().to_json(orient="records")),
     }
@@ -274,6 +291,80 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    """``simkit export terraform FILE -o DIR``: the final state as Terraform JSON."""
+    from .interop import export_terraform
+    from .values.errors import UsageError
+
+    try:
+        written = export_terraform(args.file, args.out, args.provider)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    sys.stdout.write(f"{args.file}: {len(written)} Terraform files for {args.provider} in "
+                     f"{args.out} (what was not exported: the // comment of main.tf.json)\n")
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """``simkit import aliyun DIR -o FILE``: List/Describe responses as a scenario."""
+    from .analysis.runs import run
+    from .interop import import_aliyun
+    from .values.errors import UsageError
+
+    try:
+        imported = import_aliyun(args.directory, args.out)
+        result = run(args.out)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    for note in imported.notes:
+        sys.stderr.write(f"{args.out}: not reproduced exactly: {note}\n")
+    for e in result.failures:
+        sys.stderr.write(f"{args.out}: step {e.step} ({e.op}) does not rebuild the state read: "
+                         f"{e.error_code or 'its check fails'}\n")
+    sys.stdout.write(f"{args.directory}: wrote {args.out} ({len(imported.notes)} note(s)); "
+                     f"running it {'rebuilds' if result.ok else 'does not rebuild'} the "
+                     "pools' figures\n")
+    return EXIT_OK if result.ok else EXIT_UNMET
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """``simkit serve [FILE]``: the cloud's API on HOST:PORT until SIGTERM or Ctrl-C."""
+    import signal
+
+    from .scenario.loader import load
+    from .server import BANNER, CloudApi, make_server
+
+    try:
+        api = CloudApi(load(args.file), region=args.region) if args.file else \
+            CloudApi.empty(region=args.region)
+    except ScenarioError as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_INVALID
+    try:
+        server = make_server(api, args.host, args.port)
+    except OSError as e:
+        sys.stderr.write(f"simkit serve: cannot listen on {args.host}:{args.port}: "
+                         f"{e.strerror or e}\n")
+        return EXIT_INVALID
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.server_address[:2]
+    sys.stdout.write(BANNER.format(host=host, port=port) + "\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simkit", description="Plan and policy-test cloud IPAM pools shared across "
@@ -308,6 +399,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write into")
     p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("export", help="write the final state of a scenario for other tools")
+    kinds = p.add_subparsers(dest="format", required=True)
+    p = kinds.add_parser("terraform", help="Terraform JSON (*.tf.json) of the final state")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--out", metavar="DIR", required=True, help="directory to write into")
+    p.add_argument("--provider", choices=("alicloud", "aws"), default="alicloud")
+    p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("import", help="write a scenario that rebuilds a real state")
+    kinds = p.add_subparsers(dest="format", required=True)
+    p = kinds.add_parser("aliyun", help="from the JSON of the cloud's List/Describe calls")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("-o", "--out", metavar="FILE", required=True, help="scenario file to write")
+    p.set_defaults(func=_cmd_import)
+    p = sub.add_parser(
+        "serve", help="serve the cloud's VPC, VpcIpam and ResourceSharing APIs on localhost "
+                      "for the official SDKs",
+        description="Start from the state FILE declares (its steps run first) and answer the "
+                    "cloud's API until SIGTERM or Ctrl-C. Without FILE: an empty resource "
+                    "directory whose one account is 'admin'; declare more accounts (org: "
+                    "accounts, folders, external_accounts) in a scenario file. The "
+                    "AccessKeyId is the account's name unless the file declares "
+                    "access_keys: [{id, secret, account}], which turns on signature checks.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a scenario file (optional)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                   "127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a "
+                   "free one)")
+    p.add_argument("--region", default="cn-hangzhou", help="region of requests that carry "
+                   "none (default cn-hangzhou)")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 

@@ -1,8 +1,9 @@
-"""The reference page of error codes and quotas, built from their registries.
+"""The reference page of error codes, quotas and permissions, built from their registries.
 
 ``docs/reference.md`` is this module's output: the error codes of
-:data:`simkit.values.errors.ERROR_CODES` and the quotas of
-:data:`simkit.values.quotas.QUOTAS`, so the page never drifts from the code.
+:data:`simkit.values.errors.ERROR_CODES`, the quotas of
+:data:`simkit.values.quotas.QUOTAS` and the permission matrix
+:data:`simkit.model.permissions.MATRIX`, so the page never drifts from the code.
 Regenerate it with ``python -m simkit.reference > docs/reference.md``.
 
 Examples
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import sys
 
+from .model.permissions import MATRIX, PERMISSION
 from .values.errors import ERROR_CODES
 from .values.quotas import QUOTAS
 
@@ -73,6 +75,22 @@ def render() -> str:
         lines.append(f"| `{q.key}` | `{q.code}` | {q.default} | {_cell(q.what)} | "
                      f"{_cell(q.source)} | `quotas: {{{q.key}: N}}` or "
                      f"`Quotas({{'{q.key}': N}})` |")
+    lines += [
+        "",
+        "## The permission matrix",
+        "",
+        "What a pool's owner and a principal (an account that sees the pool through an "
+        f"active resource share, permission `{PERMISSION}`) may do. A pool the caller "
+        "neither owns nor sees is `ResourceNotFound.IpamPool`, exactly as a pool that does "
+        "not exist; an action the matrix does not grant on a pool the caller sees is "
+        "`Forbidden`.",
+        "",
+        "| action | API | owner | principal | condition |",
+        "|---|---|---|---|---|",
+    ]
+    for row in MATRIX:
+        lines.append(f"| {row.action} | {row.api} | {row.owner} | {row.principal} | "
+                     f"{_cell(row.condition)} |")
     return "\n".join(lines) + "\n"
 
 

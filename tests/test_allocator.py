@@ -162,11 +162,15 @@ def test_release_of_what_is_not_allocated_is_an_error():
     ("value", "code"),
     [
         ("10.0.0.1/24", "InvalidParameter"),
-        ("10.0.0.0/33", "IllegalParam.CidrMask"),
+        ("10.0.0.0/33", "InvalidParameter"),
         ("10.0.0/24", "InvalidParameter"),
         ("banana", "InvalidParameter"),
         ("10.0.0.0", "InvalidParameter"),
-        ("2001:db8::/129", "IllegalParam.CidrMask"),
+        ("10.0.0.0/24 ", "InvalidParameter"),
+        ("\t10.0.0.0/24", "InvalidParameter"),
+        ("10.0.0.0/ 24", "InvalidParameter"),
+        ("2001:db8::/129", "InvalidParameter"),
+        (" 2001:db8::/48", "InvalidParameter"),
         ("2001:db8::/32", "Mismatch.IpVersionAndIpamPoolIpVersion"),
     ],
 )
@@ -176,11 +180,11 @@ def test_bad_cidrs_carry_the_cloud_codes(value, code):
     with pytest.raises(DomainError) as err:
         space.claim(value)
     assert err.value.code == code
-    assert value in str(err.value) or code != "InvalidParameter"
+    assert repr(value) in str(err.value) or code != "InvalidParameter"
     assert space.fingerprint() == before
 
 
-@pytest.mark.parametrize("mask", [33, -1, "x", 2.5, True])
+@pytest.mark.parametrize("mask", [33, -1, "x", 2.5, True, "/24", " 24", "24 ", "33"])
 def test_masks_out_of_range(mask):
     with pytest.raises(DomainError) as err:
         space_of("10.0.0.0/8").allocate(mask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,29 @@ def test_pool_views_show_owned_and_shared_pools():
     assert pool_views(sim, ["shop"]).empty
     assert list(pool_views(sim, ["shop"]).columns) == ["account", "pool", "owner", "relation",
                                                        "shares"]
+
+
+def test_checks_of_vpcs_shares_invitations_and_allocations_say_what_they_found():
+    import simkit
+    from simkit.scenario import loads
+
+    text = (Path(__file__).parent.parent / "scenarios" / "regression_checks.yaml").read_text()
+    wrong = text.replace("status: Expired}", "status: Accepted}").replace(
+        "cidrs: [10.0.2.0/26, 10.0.1.0/24]", "cidrs: [10.0.1.0/24]").replace(
+        "{allocation: idc-link, type: Custom", "{allocation: idc-link, type: VPC").replace(
+        "principals: [folder:Business, account:partner]", "principals: [partner]")
+    run = simkit.run(loads(wrong, "wrong.yaml"))
+    failed = {e.step: (e.expected, e.message) for e in run.failures}
+    assert failed == {
+        1: ("type=VPC, created_by=netadmin", "type=Custom, created_by=netadmin"),
+        5: ("principals=['account:partner'], resources=['hz'], status=Active",
+            "principals=['account:partner', 'folder:Business'], resources=['hz'], "
+            "status=Active"),
+        10: ("cidrs=['10.0.1.0/24']", "cidrs=['10.0.1.0/24', '10.0.2.0/26']"),
+        13: ("invitation={'share': 'rs', 'status': 'Accepted'}",
+             "invitation={'share': 'rs', 'status': 'Expired'}"),
+    }
+    gone = simkit.run(loads(text.replace("{vpc: shop-vpc,", "{vpc: no-such-vpc,"), "g.yaml"))
+    (event,) = gone.failures
+    assert (event.error_code, event.message) == ("ResourceNotFound.Vpc",
+                                                 "vpc no-such-vpc does not exist")

@@ -94,31 +94,35 @@ def build() -> Simulation:
     return sim
 
 
-def visible_pools(sim: Simulation, account: str) -> set[str]:
-    """The pools ``account`` owns or sees through an active share, worked out independently.
+def reaches(sim: Simulation, account: str, share) -> bool:
+    """Whether the principals of ``share`` cover ``account`` now, worked out independently.
 
     A share covers a member through ``rd``, a folder holding it (sub-folders included) or
     its own account; an external account only through its own account, once it accepted
-    the invitation.
+    the invitation.  The share's status is not considered.
     """
     member = sim.org.is_member(account)
     folder = sim.org.folder_of(account) if member else None
     accepted = {i.share for i in sim.shares.invitations(account) if i.status == "Accepted"}
+    for p in share.principals:
+        if p.kind == "rd":
+            covered = member
+        elif p.kind == "folder":
+            covered = member and (p.value == "Root" or folder == p.value
+                                  or folder.startswith(p.value + "/"))
+        else:
+            covered = p.value == account and (member or share.id in accepted)
+        if covered:
+            return True
+    return False
+
+
+def visible_pools(sim: Simulation, account: str) -> set[str]:
+    """The pools ``account`` owns or sees through an active share, worked out independently."""
     seen = {p.id for p in sim.model.pools.values() if p.owner == account}
     for share in sim.shares.all():
-        if share.status != "Active":
-            continue
-        for p in share.principals:
-            if p.kind == "rd":
-                covered = member
-            elif p.kind == "folder":
-                covered = member and (p.value == "Root" or folder == p.value
-                                      or folder.startswith(p.value + "/"))
-            else:
-                covered = p.value == account and (member or share.id in accepted)
-            if covered:
-                seen.update(r for r in share.resources if r in sim.model.pools)
-                break
+        if share.status == "Active" and reaches(sim, account, share):
+            seen.update(r for r in share.resources if r in sim.model.pools)
     return seen
 
 
@@ -271,8 +275,11 @@ class EngineMachine(RuleBasedStateMachine):
         region = data.draw(st.sampled_from([R1, R2]))
         args = dict(vpc=vpc, pool=pool, mask=mask, region=region)
         if v is None or v.owner != actor or v.region != region:
+            # the pool is looked up first, then the VPC
+            sees = pool in self.sim.model.pools and pool in visible_pools(self.sim, actor)
+            code = "ResourceNotFound.Vpc" if sees else "ResourceNotFound.IpamPool"
             outcome = self.attempt(actor, "associate_vpc_cidr_block", **args)
-            assert isinstance(outcome, DomainError) and outcome.code == "ResourceNotFound.Vpc"
+            assert isinstance(outcome, DomainError) and outcome.code == code, (outcome, code)
         else:
             self.pool_request(actor, "associate_vpc_cidr_block", pool,
                               ["associate_vpc_cidr_block"], **args)
@@ -313,17 +320,21 @@ class EngineMachine(RuleBasedStateMachine):
         candidates = [x for x in model.allocations.values()
                       if x.id == name or str(x.cidr) == name]
         seen = [x for x in candidates if x.pool in visible_pools(self.sim, actor)]
+        releasable = [x for x in seen if x.type in ("VPC", "Custom") and granted(
+            self.sim, actor, x.pool, "delete_ipam_pool_allocation", created_by=x.created_by)]
         before = dict(model.allocations)
         outcome = self.attempt(actor, "delete_ipam_pool_allocation", allocation=name)
         if not seen:
+            # its own allocation in a pool it no longer sees: the pool is not found
+            lost = any(x.created_by == actor for x in candidates)
             assert isinstance(outcome, DomainError)
-            assert outcome.code == "ResourceNotFound.IpamPoolAllocation", outcome
+            assert outcome.code == ("ResourceNotFound.IpamPool" if lost
+                                    else "ResourceNotFound.IpamPoolAllocation"), outcome
+        if releasable:      # one it may release is always found, never an IpamPool block
+            assert not isinstance(outcome, DomainError), (actor, name, releasable, outcome)
         if not isinstance(outcome, DomainError):
             released = before[outcome.resource]
-            assert released in seen
-            assert granted(self.sim, actor, released.pool, "delete_ipam_pool_allocation",
-                           created_by=released.created_by), (actor, released)
-            assert released.type in ("VPC", "Custom")
+            assert released in releasable, (actor, released)
 
     # -- list operations and queries ----------------------------------------------------------
     @rule(data=st.data(), op=st.sampled_from(["list_ipam_pool_cidrs", "list_ipam_pool_allocations",
@@ -359,17 +370,47 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.sampled_from(SHARE_IDS), add=st.booleans(),
           principals=st.lists(st.sampled_from(PRINCIPALS), max_size=2, unique=True))
     def change_share(self, data, share, add, principals):
-        owner = self.sim.shares.get(share).owner if share in self.sim.shares else NET
-        actor = data.draw(st.sampled_from([owner, owner, *ACCOUNTS]))
+        s = self.sim.shares.get(share) if share in self.sim.shares else None
+        owner = s.owner if s is not None else NET
+        # the accounts the share reaches, often: their column is owner-only refusals
+        reached = [a for a in ACCOUNTS if s is not None and reaches(self.sim, a, s)]
+        actor = data.draw(st.sampled_from([owner, owner, *ACCOUNTS, *reached * 2]))
+        if not add and data.draw(st.integers(0, 3)) == 0:
+            principals = [actor]            # a principal naming itself asks to leave
         resources = self.draw_resources(data, actor, 1) if data.draw(st.booleans()) else []
         op = "associate_resource_share" if add else "disassociate_resource_share"
-        self.attempt(actor, op, share=share, resources=resources, principals=principals)
+        leaving = (not add and not resources and bool(principals)
+                   and all(p in (actor, f"account:{actor}") for p in principals))
+        outcome = self.attempt(actor, op, share=share, resources=resources,
+                               principals=principals)
+        self.check_owner_only(actor, share, outcome, leaving)
 
     @rule(data=st.data(), share=st.sampled_from(SHARE_IDS))
     def delete_share(self, data, share):
-        owner = self.sim.shares.get(share).owner if share in self.sim.shares else NET
-        actor = data.draw(st.sampled_from([owner, *ACCOUNTS]))
-        self.attempt(actor, "delete_resource_share", share=share)
+        s = self.sim.shares.get(share) if share in self.sim.shares else None
+        owner = s.owner if s is not None else NET
+        reached = [a for a in ACCOUNTS if s is not None and reaches(self.sim, a, s)]
+        actor = data.draw(st.sampled_from([owner, *ACCOUNTS, *reached]))
+        outcome = self.attempt(actor, "delete_resource_share", share=share)
+        self.check_owner_only(actor, share, outcome, False)
+
+    def check_owner_only(self, actor: str, share: str, outcome, leaving: bool) -> None:
+        """An owner-only share request by anyone but the owner (the state after it is the
+        state before, as a refusal changes nothing): not found for an account the share
+        does not reach, else refused, and a principal naming only itself cannot leave."""
+        s = self.sim.shares.get(share) if share in self.sim.shares else None
+        if s is not None and s.owner == actor:
+            return
+        invited = any(i.share == share for i in self.sim.shares.invitations(actor))
+        assert isinstance(outcome, DomainError), (actor, share, outcome)
+        if s is None or s.status != "Active" or not (reaches(self.sim, actor, s) or invited):
+            assert outcome.code == "ResourceNotFound.ResourceShare", (actor, share, outcome)
+        elif leaving:
+            assert outcome.code == "OperationDenied.ExitNotSupported", (actor, share, outcome)
+        else:
+            assert outcome.code in ("Forbidden", "ResourceNotFound.IpamPool",
+                                    "ResourceNotFound.Account", "ResourceNotFound.Folder"), \
+                (actor, share, outcome)
 
     @rule(data=st.data(), accept=st.integers(0, 2))
     def answer_invitation(self, data, accept):

@@ -435,7 +435,13 @@ def test_requests_must_obey_the_pools_rules(model, op, request_):
     ({"cidr": "not-a-cidr"}, "InvalidParameter"),
     ({"cidr": "10.0.0.0/24", "mask": 24}, "InvalidParameter"),
     ({"mask": 33}, "IllegalParam.CidrMask"),
-    ({"cidr": "10.0.0.0/33"}, "IllegalParam.CidrMask"),
+    ({"mask": -1}, "IllegalParam.CidrMask"),
+    ({"mask": " 24"}, "IllegalParam.CidrMask"),
+    ({"cidr": "10.0.0.0/33"}, "InvalidParameter"),
+    ({"cidr": "10.0.0.0/24 "}, "InvalidParameter"),
+    ({"cidr": " 10.0.0.0/24"}, "InvalidParameter"),
+    ({"cidr": "10.0.0.0 /24"}, "InvalidParameter"),
+    ({"cidr": "10.0.0.0"}, "InvalidParameter"),
     ({"cidr": "2001:db8::/48"}, "Mismatch.IpVersionAndIpamPoolIpVersion"),
 ])
 def test_malformed_requests(model, kwargs, code):
@@ -511,7 +517,12 @@ def test_secondary_cidrs_per_vpc_quota(model):
 
 def test_only_the_vpc_owner_associates_and_deletes_in_the_vpcs_region(model):
     model.create_vpc(OWNER, "vpc-1", HZ, pool="hz")
-    expect_error("ResourceNotFound.Vpc", model.associate_vpc_cidr_block, DEV, "vpc-1", HZ,
+    # DEV does not see hz: the pool is looked up first
+    expect_error("ResourceNotFound.IpamPool", model.associate_vpc_cidr_block, DEV, "vpc-1", HZ,
+                 pool="hz")
+    shared = with_pools(make_model(access=Policy({DEV: PRINCIPAL})))
+    shared.create_vpc(OWNER, "vpc-1", HZ, pool="hz")
+    expect_error("ResourceNotFound.Vpc", shared.associate_vpc_cidr_block, DEV, "vpc-1", HZ,
                  pool="hz")
     expect_error("ResourceNotFound.Vpc", model.associate_vpc_cidr_block, OWNER, "vpc-1", SH,
                  pool="hz")
@@ -587,6 +598,43 @@ def test_release_by_cidr_takes_the_deepest_visible_pool_then_the_earliest(model)
     model.create_allocation(DEV, "dev-top", cidr="10.1.0.0/24", name="devs")
     assert model.delete_allocation(DEV, "10.1.0.0/24").id == "devs"
     expect_error("ResourceNotFound.IpamPoolAllocation", model.delete_allocation, DEV, "owners")
+
+
+def test_release_by_cidr_never_takes_an_ipam_pool_block_while_a_custom_or_vpc_one_exists():
+    model = with_pools(make_model())
+    # corp > mid > leaf: leaf's 10.16.0.0/16 is an IpamPool block of mid, at depth 2
+    model.create_pool(OWNER, "ipam", "mid", source="corp", cidrs=["10.16.0.0/12"])
+    model.create_pool(OWNER, "ipam", "leaf", source="mid", cidrs=["10.16.0.0/16"])
+    # the same CIDR as a Custom allocation of a shallower pool in another scope
+    model.create_pool(OWNER, "ipam", "lab-top", scope="lab", cidrs=["10.16.0.0/16"])
+    model.create_allocation(OWNER, "lab-top", cidr="10.16.0.0/16", name="in-lab")
+    assert model.delete_allocation(OWNER, "10.16.0.0/16").id == "in-lab"
+    expect_error("OperationDenied.ResourceTypeIsNotCustom", model.delete_allocation, OWNER,
+                 "10.16.0.0/16")                                   # only mid's block is left
+    assert [a.type for a in model.list_pool_allocations(OWNER, "mid")] == ["IpamPool"]
+
+
+def test_release_by_cidr_takes_one_the_caller_may_release():
+    model = with_pools(make_model(access=Policy({DEV: PRINCIPAL})))
+    model.create_ipam(DEV, "ipam-dev", HZ)
+    model.create_pool(DEV, "ipam-dev", "dev-top", cidrs=["10.0.0.0/8"])
+    model.create_allocation(OWNER, "hz", cidr="10.1.0.0/24", name="owners")       # depth 2
+    model.create_allocation(DEV, "dev-top", cidr="10.1.0.0/24", name="devs")      # depth 1
+    # DEV sees both, may release only its own: the deeper one of OWNER is passed over
+    assert model.delete_allocation(DEV, "10.1.0.0/24").id == "devs"
+    expect_error("Forbidden", model.delete_allocation, DEV, "10.1.0.0/24")        # owners'
+    model.create_allocation(DEV, "hz", cidr="10.2.0.0/24", name="devs-in-hz")
+    model.create_allocation(OWNER, "hz", cidr="10.3.0.0/24", name="owners-2")
+    assert model.delete_allocation(OWNER, "10.2.0.0/24").id == "devs-in-hz"       # its pool
+    assert model.delete_allocation(OWNER, "10.1.0.0/24").id == "owners"
+
+
+def test_release_by_cidr_text_reads_the_cidr_exactly_as_written(model):
+    model.create_allocation(OWNER, "hz", cidr="10.1.0.0/24", name="res")
+    for text in (" 10.1.0.0/24", "10.1.0.0/24 ", "10.1.0.1/24", "10.1.0.0"):
+        expect_error("ResourceNotFound.IpamPoolAllocation", model.delete_allocation, OWNER,
+                     text)
+    assert model.delete_allocation(OWNER, "10.1.0.0/24").id == "res"
 
 
 # -- 2. deleting pools ---------------------------------------------------------------------
@@ -688,9 +736,11 @@ def test_the_first_failing_check_is_the_error():
     model.associate_vpc_cidr_block(DEV, "w", SH, pool="sh", mask=24)     # w is at its quota
     taken = "10.1.0.0/24"
     rows = [
-        (DEV, "nope", "nope", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.Vpc"),
+        (DEV, "nope", "nope", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
         (DEV, "w", "nope", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
-        (STRANGER, "sv", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
+        (STRANGER, "nope", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.IpamPool"),
+        (VIEWER, "nope", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.Vpc"),
+        (DEV, "sv", "hz", {"cidr": "10.0.0.1/24"}, "ResourceNotFound.Vpc"),
         (VIEWER, "vv", "hz", {"cidr": "10.0.0.1/24"}, "Forbidden"),
         (DEV, "w", "hz", {"cidr": "10.0.0.1/24"}, "InvalidParameter"),
         (DEV, "w", "hz", {"mask": 33}, "IllegalParam.CidrMask"),

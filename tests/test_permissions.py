@@ -318,6 +318,46 @@ def test_after_the_share_is_deleted_allocations_stay_and_the_owner_controls_them
     assert m.list_pool_allocations(OWNER, "hz") == []
 
 
+@pytest.mark.parametrize("end", [delete_share, remove_folder_principal,
+                                 move("biz", "Network"), leave_directory("biz")],
+                         ids=["share-deleted", "principal-removed", "moved-out", "left-directory"])
+def test_after_the_share_ends_a_principal_is_told_the_pool_is_gone_not_the_allocation(end):
+    """A principal's own allocation outlives its access: releasing it names the pool.
+
+    The allocation exists (the owner lists it), so the refusal must not say it
+    does not exist; the principal no longer sees the pool, so it is refused as
+    every request on that pool is, with ``ResourceNotFound.IpamPool``.
+    """
+    w = make_world()
+    m = w.model
+    share_folder(w)
+    keep = m.create_allocation("biz", "hz", mask=24, name="app-keep")
+    vpc = m.create_vpc("biz", "vpc-biz", "cn-hangzhou", pool="hz", mask=24)
+    end(w)
+    before = m.fingerprint()
+    vpc_allocation = vpc.allocations[0]
+    for name, what in [("app-keep", "app-keep"), ("10.0.0.0/24", "app-keep"),
+                       (vpc_allocation, vpc_allocation), ("10.0.1.0/24", vpc_allocation)]:
+        with pytest.raises(DomainError) as err:
+            m.delete_allocation("biz", name)
+        assert err.value.code == "ResourceNotFound.IpamPool", name
+        assert err.value.details == {"pool": "hz", "actor": "biz", "allocation": what,
+                                     "owner": OWNER}
+        assert "does not exist" not in str(err.value)
+        assert f"the allocation {what} that biz made is in the IPAM pool hz" in str(err.value)
+        assert f"the pool's owner {OWNER} can release it" in str(err.value)
+    assert "deleting the VPC vpc-biz releases it" in str(err.value)
+    # an account that never had the pool learns nothing about it
+    with pytest.raises(DomainError) as err:
+        m.delete_allocation("sandbox", "app-keep")
+    assert err.value.code == "ResourceNotFound.IpamPoolAllocation"
+    assert m.fingerprint() == before
+    assert [a.id for a in m.list_pool_allocations(OWNER, "hz")] == ["app-keep", vpc_allocation]
+    assert m.delete_allocation(OWNER, "app-keep") == keep
+    m.delete_vpc("biz", "vpc-biz")                      # deleting its VPC releases the rest
+    assert m.list_pool_allocations(OWNER, "hz") == []
+
+
 # -- audit -------------------------------------------------------------------------------
 
 def test_audit_has_one_row_per_account_pool_and_action():

@@ -85,6 +85,7 @@ SIMKIT_CODES = (
     "ResourceNotFound.Invitation",
     "ResourceNotFound.Account",
     "OperationDenied.CidrConflict",
+    "OperationDenied.ExitNotSupported",
     "OperationDenied.ExternalNotAllowed",
     "OperationDenied.AutoImportNeedsRegion",
     "OperationDenied.ScopeMismatch",
@@ -118,8 +119,6 @@ UNREACHABLE = {
     # DependencyViolation.PoolCidr first, and that CIDR cannot be deprovisioned while
     # the allocation is in it (OperationDenied.IpamPoolAllocationExist).
     "DependencyViolation.CustomPoolAllocation",
-    # No scenario operation lets a principal leave a share.
-    "OperationDenied.ExitNotSupported",
     # Folders are fixed by the org section, and the loader refuses a step naming a
     # folder that does not exist (an invalid file, not a step failure).
     "ResourceNotFound.Folder",
@@ -128,6 +127,11 @@ UNREACHABLE = {
     "QuotaExceeded.RdFolders",
     "QuotaExceeded.RdMembers",
     "QuotaExceeded.FolderDepth",
+    # Refusals of the wire itself (simkit serve), before any operation runs: a step
+    # names its operation and arguments in the format, so it never meets them.
+    "InvalidAction.NotFound", "MissingParameter", "InvalidParameter.Value",
+    "InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "DryRunOperation",
+    "InvalidRequest.Malformed", "InvalidRequest.TooLarge",
 }
 
 #: The DOMAIN.md codes among UNREACHABLE.

@@ -220,14 +220,43 @@ def test_a_live_share_id_is_taken_and_a_deleted_one_is_free_again(shares):
     assert not shares.sees("partner", "lab") and not shares.sees("partner", "hz")
 
 
-def test_only_the_owner_manages_a_share(shares):
-    shares.create("netadmin", "rs", ["hz"], ["biz"])
-    for call, kwargs in [(shares.associate, {"principals": ["sandbox"]}),
-                         (shares.disassociate, {"principals": ["biz"]}),
-                         (shares.delete, {})]:
-        refused(shares, "ResourceNotFound.ResourceShare", call, "biz", "rs", **kwargs)
-        refused(shares, "ResourceNotFound.ResourceShare", call, "netadmin", "rs-none", **kwargs)
-    assert seers(shares, "hz") == ["biz"]
+OWNER_ONLY = [("associate", {"principals": ["sandbox"]}),
+              ("associate", {"resources": ["hz"]}),
+              ("disassociate", {"principals": ["folder:Retail"]}),
+              ("disassociate", {"resources": ["hz"]}),
+              ("disassociate", {"principals": ["biz", "folder:Retail"]}),  # itself and others
+              ("disassociate", {"resources": ["hz"], "principals": ["biz"]}),
+              ("disassociate", {}),
+              ("delete", {})]
+
+
+@pytest.mark.parametrize(("op", "kwargs"), OWNER_ONLY)
+def test_only_the_owner_manages_a_share_a_principal_is_forbidden(shares, op, kwargs):
+    shares.create("netadmin", "rs", ["hz"], ["biz", "folder:Retail", "partner"],
+                  allow_external=True)
+    call = getattr(shares, op)
+    err = refused(shares, "Forbidden", call, "biz", "rs", **kwargs)
+    assert err.details["action"] == f"{op}_resource_share"
+    assert "only its owner netadmin" in str(err)
+    refused(shares, "Forbidden", call, "retail-dev", "rs", **kwargs)    # through the folder
+    # invited, pending: it sees the share but not yet the pool
+    refused(shares, "ResourceNotFound.IpamPool" if "resources" in kwargs else "Forbidden",
+            call, "partner", "rs", **kwargs)
+    shares.accept("partner", "rs")
+    refused(shares, "Forbidden", call, "partner", "rs", **kwargs)       # accepted
+
+
+@pytest.mark.parametrize(("op", "kwargs"), OWNER_ONLY)
+def test_an_account_the_share_does_not_reach_does_not_see_it(shares, org, op, kwargs):
+    shares.create("netadmin", "rs", ["hz"], ["biz", "folder:Retail"])
+    call = getattr(shares, op)
+    for account in ("sandbox", "vendor", "mgmt"):
+        err = refused(shares, "ResourceNotFound.ResourceShare", call, account, "rs", **kwargs)
+        assert "does not exist" in str(err)
+    refused(shares, "ResourceNotFound.ResourceShare", call, "netadmin", "rs-none", **kwargs)
+    org.move_account("mgmt", "retail-dev", "Network")        # out of the folder: not reached
+    refused(shares, "ResourceNotFound.ResourceShare", call, "retail-dev", "rs", **kwargs)
+    assert seers(shares, "hz") == ["biz", "retail-prod"]
 
 
 def test_unknown_principals_are_refused(shares):
@@ -262,17 +291,59 @@ def test_accept_and_reject_are_for_the_invited_account_only(shares):
 
 
 def test_a_principal_cannot_leave_an_ipam_pool_share(shares):
-    shares.create("netadmin", "rs", ["hz"], ["folder:Business", "partner"],
+    shares.create("netadmin", "rs", ["hz"], ["folder:Business", "partner", "sandbox"],
                   allow_external=True)
-    for account in ("biz", "retail-prod", "partner"):
+    for account in ("biz", "retail-prod", "partner", "sandbox"):
+        for me in (account, f"account:{account}"):
+            err = refused(shares, "OperationDenied.ExitNotSupported", shares.disassociate,
+                          account, "rs", principals=[me])
+            assert f"netadmin can remove {account}" in str(err)
         refused(shares, "OperationDenied.ExitNotSupported", shares.leave, account, "rs")
     shares.accept("partner", "rs")
-    refused(shares, "OperationDenied.ExitNotSupported", shares.leave, "partner", "rs")
+    refused(shares, "OperationDenied.ExitNotSupported", shares.disassociate, "partner", "rs",
+            principals=["partner"])
     # the share must exist and be visible first
-    refused(shares, "ResourceNotFound.ResourceShare", shares.leave, "sandbox", "rs")
-    refused(shares, "ResourceNotFound.ResourceShare", shares.leave, "biz", "rs-none")
+    refused(shares, "ResourceNotFound.ResourceShare", shares.disassociate, "mgmt", "rs",
+            principals=["mgmt"])
+    refused(shares, "ResourceNotFound.ResourceShare", shares.leave, "mgmt", "rs")
+    refused(shares, "ResourceNotFound.ResourceShare", shares.disassociate, "biz", "rs-none",
+            principals=["biz"])
     shares.delete("netadmin", "rs")
+    refused(shares, "ResourceNotFound.ResourceShare", shares.disassociate, "biz", "rs",
+            principals=["biz"], match="deleted")
     refused(shares, "ResourceNotFound.ResourceShare", shares.leave, "biz", "rs")
+
+
+def test_the_owner_naming_itself_is_an_ordinary_disassociation(shares):
+    shares.create("netadmin", "rs", ["hz"], ["rd"])
+    assert shares.sees("netadmin", "hz")              # rd covers the owner too
+    refused(shares, "ResourceNotFound.ResourceShareAssociation", shares.disassociate,
+            "netadmin", "rs", principals=["netadmin"])
+    shares.associate("netadmin", "rs", principals=["netadmin"])
+    shares.disassociate("netadmin", "rs", principals=["netadmin"])
+    assert shares.get("rs").principals == [Principal("rd", "")]
+
+
+def test_sharing_a_pool_seen_through_a_share_is_forbidden(shares):
+    shares.create("netadmin", "rs", ["hz"], ["folder:Business"])
+    shares.create("biz", "rs-biz", [], ["sandbox"])
+    err = refused(shares, "Forbidden", shares.create, "biz", "rs-x", ["hz"], ["sandbox"])
+    assert err.details["pool"] == "hz" and "owned by netadmin" in str(err)
+    refused(shares, "Forbidden", shares.associate, "biz", "rs-biz", resources=["hz"])
+    refused(shares, "Forbidden", shares.disassociate, "biz", "rs-biz", resources=["hz"])
+    # a pool it cannot see is not found, even beside one it sees, and before Forbidden
+    for pool in ("sh", "lab", "nope"):
+        refused(shares, "ResourceNotFound.IpamPool", shares.create, "biz", "rs-x",
+                ["hz", pool], [])
+        refused(shares, "ResourceNotFound.IpamPool", shares.associate, "biz", "rs-biz",
+                resources=["hz", pool])
+    # an unknown principal is not found before the pool is forbidden
+    refused(shares, "ResourceNotFound.Account", shares.create, "biz", "rs-x", ["hz"],
+            ["ghost"])
+    # once the share no longer reaches biz, hz is a pool it cannot see
+    shares.disassociate("netadmin", "rs", principals=["folder:Business"])
+    refused(shares, "ResourceNotFound.IpamPool", shares.create, "biz", "rs-x", ["hz"], [])
+    assert [s.id for s in shares.all()] == ["rs", "rs-biz"]
 
 
 def test_disassociating_what_is_not_associated_is_refused(shares):
@@ -487,7 +558,7 @@ def test_copy_is_independent_and_fingerprints_compare_states(shares, org, clock)
 
 def test_every_sharing_code_was_reached():
     expected = {
-        "ResourceNotFound.IpamPool", "ResourceNotFound.ResourceShare",
+        "Forbidden", "ResourceNotFound.IpamPool", "ResourceNotFound.ResourceShare",
         "ResourceNotFound.Invitation", "ResourceNotFound.Account", "ResourceNotFound.Folder",
         "ResourceNotFound.ResourceShareAssociation", "OperationDenied.ResourceExist",
         "OperationDenied.ExternalNotAllowed", "OperationDenied.ExitNotSupported",

@@ -25,7 +25,7 @@ __all__ = ["EVENT_FIELDS", "Event", "events_frame", "events_from_state", "events
 
 #: Columns of the events frame, in order.
 EVENT_FIELDS = ("time", "step", "source", "op", "actor", "pool", "resource", "outcome",
-                "error_code", "cidr", "expected", "met", "message")
+                "error_code", "cidr", "expected", "met", "message", "items")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,8 @@ class Event:
     ``"error"`` for operations, ``"checked"`` for ``check`` steps and
     ``"clock"`` for ``advance``/``at``. ``expected`` is the expectation as
     text (empty for generated requests) and ``met`` whether it held (None
-    when nothing was judged).
+    when nothing was judged).  ``items`` is what a list operation returned (pool
+    ids or CIDRs, in the order the cloud lists them), None for other events.
     """
 
     time: datetime
@@ -52,6 +53,7 @@ class Event:
     expected: str = ""
     met: bool | None = None
     message: str = ""
+    items: tuple[str, ...] | None = None
 
 
 def events_frame(events: list[Event]) -> Any:
@@ -65,6 +67,8 @@ def events_frame(events: list[Event]) -> Any:
     for column in ("source", "op", "actor", "pool", "resource", "outcome", "error_code", "cidr",
                    "expected", "message"):
         frame[column] = frame[column].astype("object")
+    frame["items"] = pd.Series([None if e.items is None else list(e.items) for e in events],
+                               index=frame.index, dtype="object")
     return frame
 
 

@@ -506,18 +506,25 @@ class Simulation:
                 f"auto import: {imported}")
         return self._log(Event(self.clock.now, index, source, op, actor,
                                result.pool or pool, result.resource or resource, "ok", None,
-                               cidr, expected, met, message))
+                               cidr, expected, met, message, result.items))
 
     def _check(self, step: Any) -> Event:
         spec = dict(step.check)
         when = self.clock.now
-        if "account" in spec:
-            account = spec["account"]
-            seen = sorted(p.id for p in self.model.list_pools(account))
-            want = sorted(spec["visible_pools"])
-            met = seen == want
-            return Event(when, step.index, "step", "check", account, None, None, "checked",
-                         None, None, f"visible_pools={want}", met, f"visible_pools={seen}")
+        for kind in ("account", "vpc", "share", "allocation"):
+            if kind in spec:
+                subject = spec.pop(kind)
+                want = {k: _comparable(k, v) for k, v in spec.items()}
+                got, gone = self._facts(kind, subject, want)
+                actor = subject if kind == "account" else None
+                resource = None if kind == "account" else subject
+                if gone is not None:
+                    return Event(when, step.index, "step", "check", actor, None, resource,
+                                 "checked", gone, None, _figures_text(want), False,
+                                 f"{kind} {subject} does not exist")
+                return Event(when, step.index, "step", "check", actor, None, resource,
+                             "checked", None, None, _figures_text(want), got == want,
+                             _figures_text(got))
         pool = spec.pop("pool")
         if pool not in self.model.pools:
             return Event(when, step.index, "step", "check", None, pool, None, "checked",
@@ -533,6 +540,52 @@ class Simulation:
         actual = ", ".join(f"{k}={figures[k]}" for k in spec)
         return Event(when, step.index, "step", "check", None, pool, None, "checked", None, None,
                      _figures_text(spec), not wrong, actual)
+
+    def _facts(self, kind: str, subject: str, want: dict[str, Any]
+               ) -> tuple[dict[str, Any], str | None]:
+        """The current values of what ``want`` checks, for a ``check`` of ``kind`` (sets as
+        sorted lists), or the error code when ``subject`` does not exist.  Principals in
+        ``want`` are put in the form the shares hold them (``account:ID``)."""
+        names = list(want)
+        got: dict[str, Any] = {}
+        if kind == "account":
+            if "visible_pools" in want:
+                got["visible_pools"] = sorted(p.id for p in self.model.list_pools(subject))
+            if "invitation" in want:
+                share = want["invitation"]["share"]
+                status = next((i.status for i in self.shares.invitations(subject)
+                               if i.share == share), "none")
+                got["invitation"] = {"share": share, "status": status}
+            return got, None
+        if kind == "vpc":
+            vpc = self.model.vpcs.get(subject)
+            if vpc is None:
+                return got, "ResourceNotFound.Vpc"
+            return {"cidrs": sorted(str(c) for c in [vpc.cidr, *vpc.secondary])}, None
+        if kind == "share":
+            if subject not in self.shares:
+                return got, "ResourceNotFound.ResourceShare"
+            share = self.shares.get(subject)
+            if "principals" in want:
+                want["principals"] = sorted(str(self.org.parse_principal(p))
+                                            for p in want["principals"])
+            facts = {"principals": sorted(str(p) for p in share.principals),
+                     "resources": sorted(share.resources), "status": share.status}
+            return {n: facts[n] for n in names}, None
+        alloc = self.model.allocations.get(subject)
+        if alloc is None:
+            try:
+                cidr = parse_cidr(subject)
+            except DomainError:
+                cidr = None
+            alloc = next((a for a in self.model.allocations.values()
+                          if cidr is not None and a.cidr == cidr and a.type != "IpamPool"),
+                         None) or next((a for a in self.model.allocations.values()
+                                        if cidr is not None and a.cidr == cidr), None)
+        if alloc is None:
+            return got, "ResourceNotFound.IpamPoolAllocation"
+        facts = {"type": alloc.type, "created_by": alloc.created_by}
+        return {n: facts[n] for n in names}, None
 
     # -- setup from a scenario -------------------------------------------------------
     @classmethod
@@ -565,12 +618,18 @@ class Simulation:
                        auto_import=pool.auto_import, strategy=pool.strategy, name=pool.name,
                        description=pool.description, cidrs=pool.cidrs, masks=pool.masks,
                        ip_version=pool.ip_version, isp=pool.isp)
+        for reserved in scenario.reserved:
+            if reserved.hold_in is None:
+                sim.reserved.append((reserved.name, parse_cidr(reserved.cidr)))
+                continue
+            _setup(file, reserved.line, f"reserved range {reserved.name} (hold_in "
+                   f"{reserved.hold_in})", sim.model.create_allocation,
+                   sim.model.pools[reserved.hold_in].owner, reserved.hold_in,
+                   cidr=str(reserved.cidr), name=reserved.name)
         for vpc in scenario.vpcs:
             _setup(file, vpc.line, f"vpc {vpc.id}", sim.model.create_vpc, vpc.owner, vpc.id,
                    vpc.region, cidr=vpc.cidr)
         sim.model.auto_import(sim.discovers)
-        for reserved in scenario.reserved:
-            sim.reserved.append((reserved.name, parse_cidr(reserved.cidr)))
         sim.connected_scopes = _connected_scopes(scenario, sim)
         sim._note_series(set(sim.model.pools))
         for demand in scenario.demand:
@@ -622,6 +681,13 @@ def check_seed(seed: Any) -> int:
 
 def _reason(err: Exception) -> str:
     return err.reason if isinstance(err, ScenarioError) else str(err)
+
+
+def _comparable(name: str, value: Any) -> Any:
+    """A check's expected value in the form :meth:`Simulation._facts` gives."""
+    if isinstance(value, list | tuple):
+        return sorted(str(v) for v in value)
+    return value
 
 
 def _figures_text(spec: Mapping[str, Any]) -> str:

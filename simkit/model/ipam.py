@@ -494,13 +494,23 @@ class IpamModel(VpcRequests):
     def delete_allocation(self, actor: str, allocation: str) -> Allocation:
         """Release a ``VPC`` or ``Custom`` allocation, named by id or by its CIDR.
 
-        By CIDR text, the candidates are the allocations with exactly that
-        CIDR in a pool the actor sees; the one in the deepest pool is taken
-        (a child's allocation before its source's ``IpamPool`` block), then
-        the earliest created.  An allocation in a pool the actor does not
-        see is ``ResourceNotFound.IpamPoolAllocation``.  Releasing a VPC's
-        allocation unlinks it: the VPC keeps its CIDR, and a VPC whose
-        primary CIDR is released is no longer managed by a pool.
+        By CIDR text (written exactly, as :func:`~simkit.values.addresses.parse_cidr`
+        reads it), the candidates are the allocations with exactly that CIDR
+        in a pool the actor sees.  The one released is a ``VPC`` or
+        ``Custom`` allocation the actor may release (it made it, or it owns
+        the pool); an ``IpamPool`` allocation (a child pool's block) is never
+        chosen while such a one exists.  Among equals, the one in the deepest
+        pool is taken, then the earliest created.
+
+        An allocation the actor made in a pool it no longer sees (the share
+        was deleted or the actor removed from it) is refused with
+        ``ResourceNotFound.IpamPool``, as every request on that pool is: the
+        allocation stays, the pool's owner can release it, and deleting the
+        VPC releases a ``VPC`` allocation.  Any other allocation in a pool
+        the actor does not see is ``ResourceNotFound.IpamPoolAllocation``.
+
+        Releasing a VPC's allocation unlinks it: the VPC keeps its CIDR, and
+        a VPC whose primary CIDR is released is no longer managed by a pool.
 
         Examples
         --------
@@ -635,6 +645,17 @@ class IpamModel(VpcRequests):
         self.access.check(actor, p, action)
         return p
 
+    def _seen_pool(self, actor: str, pool: str) -> Pool:
+        """The pool ``pool`` if ``actor`` sees it, else ``ResourceNotFound.IpamPool``.
+
+        The action is not checked: the caller asks the policy once the other
+        resources of its request are found.
+        """
+        p = self.pools.get(pool)
+        if p is None or not self.access.can_see(actor, p):
+            raise DomainError("ResourceNotFound.IpamPool", pool=pool, actor=actor)
+        return p
+
     def _ipam(self, actor: str, ipam: str) -> Ipam:
         home = self.ipams.get(ipam)
         if home is None or home.owner != actor:
@@ -649,6 +670,7 @@ class IpamModel(VpcRequests):
         return sc
 
     def _find_allocation(self, actor: str, allocation: str) -> Allocation:
+        """The allocation a release by ``actor`` names: see :meth:`delete_allocation`."""
         found = self.allocations.get(allocation)
         if found is not None:
             candidates = [found]
@@ -661,12 +683,40 @@ class IpamModel(VpcRequests):
                           if c is not None and c in self._index[p.id]]
         visible = [a for a in candidates if self.access.can_see(actor, self.pools[a.pool])]
         if not visible:
-            raise DomainError("ResourceNotFound.IpamPoolAllocation", allocation=allocation,
-                              actor=actor)
+            own = [a for a in candidates if a.created_by == actor]
+            if own:
+                raise self._pool_lost(actor, own[0])
+            raise DomainError("ResourceNotFound.IpamPoolAllocation",
+                              f"the allocation {allocation} does not exist or is not in a pool "
+                              f"{actor} sees", allocation=allocation, actor=actor)
         if len(visible) == 1:
             return visible[0]
         order = {aid: i for i, aid in enumerate(self.allocations)}
-        return min(visible, key=lambda a: (-self.pools[a.pool].depth, order[a.id]))
+
+        def rank(a: Allocation) -> tuple:
+            pool = self.pools[a.pool]
+            releasable = a.created_by == actor or pool.owner == actor
+            return (a.type == "IpamPool", not releasable, -pool.depth, order[a.id])
+
+        return min(visible, key=rank)
+
+    def _pool_lost(self, actor: str, a: Allocation) -> DomainError:
+        """Why ``actor`` cannot release its own allocation ``a``: it no longer sees the pool.
+
+        When a share ends, the allocations its principals made stay in the
+        pool, under the pool owner's control; the principal, like any
+        account that does not see the pool, gets ``ResourceNotFound.IpamPool``.
+        The allocation exists and the principal made it, so the message says
+        so rather than claiming it does not exist.
+        """
+        owner = self.pools[a.pool].owner
+        also = f"; deleting the VPC {a.resource} releases it" if a.type == "VPC" else ""
+        return DomainError(
+            "ResourceNotFound.IpamPool",
+            f"the allocation {a.id} that {actor} made is in the IPAM pool {a.pool}, which "
+            f"{actor} no longer sees (no active resource share gives it the pool): the "
+            f"allocation stays, and the pool's owner {owner} can release it{also}",
+            pool=a.pool, actor=actor, allocation=a.id, owner=owner)
 
     # -- checks (parameters, region, rules) -------------------------------------------
     @staticmethod

@@ -126,11 +126,16 @@ class Shares:
     -----
     Every operation checks, in this order, and raises the first failure
     before changing anything: the share is visible to the caller
-    (``ResourceNotFound.ResourceShare``), the named pools and principals
-    (``ResourceNotFound.IpamPool``, ``.Account``, ``.Folder``,
-    ``.ResourceShareAssociation``), the share id (``OperationDenied.ResourceExist``),
-    external principals (``OperationDenied.ExternalNotAllowed``), then the
-    quotas (``QuotaExceeded.*``).
+    (``ResourceNotFound.ResourceShare``: the owner, the accounts it reaches
+    and invited accounts see it), the named pools and principals
+    (``ResourceNotFound.IpamPool`` for a pool the caller neither owns nor
+    sees, ``.Account``, ``.Folder``), the caller owns the share and every
+    named pool (``Forbidden``; a principal naming only itself in
+    :meth:`disassociate` asks to leave: ``OperationDenied.ExitNotSupported``),
+    the associations removed exist (``.ResourceShareAssociation``), the
+    share id (``OperationDenied.ResourceExist``), external principals
+    (``OperationDenied.ExternalNotAllowed``), then the quotas
+    (``QuotaExceeded.*``).
 
     Examples
     --------
@@ -201,6 +206,12 @@ class Shares:
         """The pools ``account`` sees through shares now (not its own pools), sorted."""
         return sorted(self._pools_seen(account, self._shares, self._invitations))
 
+    def reaching(self, account: str) -> list[ResourceShare]:
+        """The Active shares of other owners whose principals reach ``account`` now."""
+        return [s for s in self._shares.values()
+                if s.active and s.owner != account
+                and self._holds(account, s, self._invitations)]
+
     def invitations(self, account: str | None = None) -> list[Invitation]:
         """The invitations (of ``account``, or all) in sending order, expiry applied now."""
         now = self.clock()
@@ -213,11 +224,14 @@ class Shares:
                allow_external: bool = False) -> ResourceShare:
         """Create the share ``share`` owned by ``actor`` (CreateResourceShare).
 
-        The id of a Deleted share is free again: the new share replaces the
-        deleted one's record and its invitations (DOMAIN: names in scenarios).
+        Every pool named must be one ``actor`` owns: a pool it only sees
+        through another share is ``Forbidden``, one it does not see
+        ``ResourceNotFound.IpamPool``.  The id of a Deleted share is free again:
+        the new share replaces the deleted one's record and its invitations.
         """
-        pools = self._owned_pools(actor, resources)
+        pools = self._seen_pools(actor, resources)
         targets = self._parse_principals(principals)
+        self._check_owns_pools(actor, pools, "create_resource_share")
         if share in self._shares and self._shares[share].status != "Deleted":
             raise DomainError("OperationDenied.ResourceExist", kind="resource share", id=share)
         new = ResourceShare(share, actor, [], [], bool(allow_external), "Active", self.clock())
@@ -235,12 +249,17 @@ class Shares:
                   principals: Iterable[str | Principal] = ()) -> ResourceShare:
         """Add pools and principals to a share of ``actor`` (AssociateResourceShare).
 
+        Only the owner adds: a principal of the share gets ``Forbidden``, an
+        account the share does not reach ``ResourceNotFound.ResourceShare``.
         Naming what is already associated is harmless, except that an external
         account whose invitation was rejected or expired is invited again.
         """
-        current = self._owned_share(actor, share)
-        pools = self._owned_pools(actor, resources)
+        current = self._visible_share(actor, share)
+        pools = self._seen_pools(actor, resources)
         targets = self._parse_principals(principals)
+        self._check_owner(actor, current, "associate_resource_share",
+                          "adds resources and principals")
+        self._check_owns_pools(actor, pools, "associate_resource_share")
         return self._associate(current, pools, targets)
 
     def disassociate(self, actor: str, share: str, resources: Iterable[str] = (),
@@ -248,11 +267,20 @@ class Shares:
         """Remove pools and principals from a share of ``actor`` (DisassociateResourceShare).
 
         A removed principal loses access at once; the invitation of a removed
-        external account is withdrawn.
+        external account is withdrawn.  A principal that names only itself
+        asks to leave the share (``ResourceOwner=OtherAccounts`` in the API),
+        which an IPAM-pool share never allows (:meth:`leave`); a principal
+        that names anything else gets ``Forbidden``.
         """
-        current = self._owned_share(actor, share)
-        pools = self._owned_pools(actor, resources)
+        current = self._visible_share(actor, share)
+        pools = self._seen_pools(actor, resources)
         targets = self._parse_principals(principals)
+        if (current.owner != actor and not pools and len(targets) == 1
+                and (targets[0].kind, targets[0].value) == ("account", actor)):
+            self._refuse_exit(actor, current)
+        self._check_owner(actor, current, "disassociate_resource_share",
+                          "removes resources and principals")
+        self._check_owns_pools(actor, pools, "disassociate_resource_share")
         for item in [*pools, *targets]:
             held = current.resources if isinstance(item, str) else current.principals
             if item not in held:
@@ -270,9 +298,11 @@ class Shares:
     def delete(self, actor: str, share: str) -> None:
         """Delete a share of ``actor`` (DeleteResourceShare): it stays listed as Deleted.
 
-        Allocations that principals made stay in the pools.
+        Only the owner deletes: a principal gets ``Forbidden``.  Allocations
+        that principals made stay in the pools.
         """
-        current = self._owned_share(actor, share)
+        current = self._visible_share(actor, share)
+        self._check_owner(actor, current, "delete_resource_share", "deletes it")
         self._shares[share] = replace(current, status="Deleted")
 
     def accept(self, actor: str, share: str) -> Invitation:
@@ -295,11 +325,12 @@ class Shares:
     def leave(self, actor: str, share: str) -> None:
         """Leave a share: never possible for an IPAM-pool share.
 
+        This is :meth:`disassociate` by a principal naming only itself.
         Raises ``ResourceNotFound.ResourceShare`` when ``actor`` cannot see the
-        share, else ``OperationDenied.ExitNotSupported``.
+        share, else ``OperationDenied.ExitNotSupported`` (the owner too: it
+        owns the share rather than being reached by it).
         """
-        current = self._visible_share(actor, share)
-        raise DomainError("OperationDenied.ExitNotSupported", share=current.id, actor=actor)
+        self._refuse_exit(actor, self._visible_share(actor, share))
 
     # -- state ---------------------------------------------------------------------
     def copy(self, *, org: Organisation | None = None,
@@ -329,15 +360,32 @@ class Shares:
         return shares, invitations
 
     # -- checks --------------------------------------------------------------------
-    def _owned_share(self, actor: str, share: str) -> ResourceShare:
-        """The Active share ``share`` if ``actor`` owns it, else ResourceNotFound."""
-        return self._active_share(actor, share, lambda s: s.owner == actor)
-
     def _visible_share(self, actor: str, share: str) -> ResourceShare:
-        """The Active share ``share`` if ``actor`` owns it, is invited to it or is covered."""
+        """The Active share ``share`` if ``actor`` owns it, is invited to it or is covered.
+
+        Anyone else gets ``ResourceNotFound.ResourceShare``, as for a share
+        that does not exist.
+        """
         return self._active_share(
             actor, share, lambda s: (s.owner == actor or (share, actor) in self._invitations
                                      or self._holds(actor, s, self._invitations)))
+
+    @staticmethod
+    def _check_owner(actor: str, current: ResourceShare, action: str, what: str) -> None:
+        """``Forbidden`` unless ``actor`` owns ``current`` (it sees it: it is a principal)."""
+        if current.owner != actor:
+            raise DomainError(
+                "Forbidden", share=current.id, actor=actor, action=action,
+                reason=f"{actor} is a principal of the resource share {current.id}; only its "
+                       f"owner {current.owner} {what}")
+
+    @staticmethod
+    def _refuse_exit(actor: str, current: ResourceShare) -> None:
+        raise DomainError(
+            "OperationDenied.ExitNotSupported",
+            f"{actor} cannot leave the resource share {current.id}: a principal cannot leave "
+            f"an IPAM-pool share; its owner {current.owner} can remove {actor} from it",
+            share=current.id, actor=actor, owner=current.owner)
 
     def _active_share(self, actor: str, share: str,
                       sees: Callable[[ResourceShare], bool]) -> ResourceShare:
@@ -370,14 +418,29 @@ class Shares:
                 actor=actor, share=share, status=invitation.status)
         return invitation
 
-    def _owned_pools(self, actor: str, resources: Iterable[str]) -> list[str]:
-        """``resources`` without repeats; each must be a pool owned by ``actor``."""
+    def _seen_pools(self, actor: str, resources: Iterable[str]) -> list[str]:
+        """``resources`` without repeats; each must be a pool ``actor`` owns or sees.
+
+        A pool that does not exist, or that ``actor`` neither owns nor sees
+        through an active share, is ``ResourceNotFound.IpamPool``.
+        """
         _check_list(resources, "resources")
         pools = list(dict.fromkeys(resources))
         for pool in pools:
-            if self.pool_owner(pool) != actor:
+            owner = self.pool_owner(pool)
+            if owner is None or (owner != actor and not self.sees(actor, pool)):
                 raise DomainError("ResourceNotFound.IpamPool", pool=pool, actor=actor)
         return pools
+
+    def _check_owns_pools(self, actor: str, pools: list[str], action: str) -> None:
+        """``Forbidden`` for a pool of ``pools`` that ``actor`` sees but does not own."""
+        for pool in pools:
+            owner = self.pool_owner(pool)
+            if owner != actor:
+                raise DomainError(
+                    "Forbidden", pool=pool, actor=actor, action=action,
+                    reason=f"the pool {pool} is owned by {owner} and shared with {actor}: "
+                           f"only its owner shares it")
 
     def _parse_principals(self, principals: Iterable[str | Principal]) -> list[Principal]:
         _check_list(principals, "principals")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Callable
+from typing import Any
 
 from ..values.addresses import Cidr, parse_cidr
 from ..values.addresses import ip_version as version_of
@@ -54,6 +55,7 @@ class VpcRequests:
     scopes: dict[str, Scope]
     quotas: Quotas
     rng: random.Random | None
+    access: Any                     # the model's access policy (ipam.Access)
 
     def create_vpc(self, actor: str, vpc: str, region: str, *, pool: str | None = None,
                    mask: int | None = None, cidr: Cidr | str | None = None,
@@ -133,10 +135,13 @@ class VpcRequests:
                                  ip_version: str | int = "IPv4") -> Allocation:
         """Add a secondary CIDR from ``pool`` to a VPC of ``actor`` in ``region``.
 
-        ``ip_version`` (``IPv4`` or ``IPv6``) is the kind of block asked for;
-        the pool must be of that version.  A VPC holds at most 5 secondary
-        CIDRs of each version (quotas ``secondary_cidrs_per_vpc`` and
-        ``secondary_ipv6_cidrs_per_vpc``).
+        The pool is looked up first (``ResourceNotFound.IpamPool``), then the
+        VPC: one that does not exist, is not the caller's or lies in another
+        region is ``ResourceNotFound.Vpc``; then the caller must be allowed to
+        draw from the pool (``Forbidden``).  ``ip_version`` (``IPv4`` or
+        ``IPv6``) is the kind of block asked for; the pool must be of that
+        version.  A VPC holds at most 5 secondary CIDRs of each version
+        (quotas ``secondary_cidrs_per_vpc`` and ``secondary_ipv6_cidrs_per_vpc``).
 
         Examples
         --------
@@ -151,8 +156,9 @@ class VpcRequests:
         >>> str(a.cidr), model.vpcs["vpc-1"].secondary
         ('10.0.0.0/24', [Cidr.parse('10.0.0.0/24')])
         """
+        p = self._seen_pool(actor, pool)
         v = self._vpc(actor, vpc, region)
-        p = self._pool(actor, pool, "associate_vpc_cidr_block")
+        self.access.check(actor, p, "associate_vpc_cidr_block")
         version = version_of(ip_version)
         self._check_version(p, version)
         c, m = self._request(pool, version, cidr, mask, p.default_mask)

@@ -82,6 +82,7 @@ from .scalars import (
     parse_time,
 )
 from .specs import (
+    AccessKey,
     Demand,
     DemandSpec,
     Expect,
@@ -146,7 +147,14 @@ class Scenario:
     ipams, vpcs, reserved, steps, demand : tuples of the spec objects, in file order.
     connected_scopes : the ``connected_scopes`` groups, each a :class:`ScopeGroup`.
     org_line : the line of the ``org`` mapping.
+    access_keys : the keys ``simkit serve`` accepts (empty: unchecked, the key id
+        is the account).
+    folder_ids : folder id -> folder path (declared ``id``, else ``fd-`` and a
+        digest of the path); rd_id : the resource directory's id (``org.rd_id``,
+        else ``rd-`` and a digest of the management account).  Both name share
+        targets on the wire.
     parameters : the value of each declared parameter for this scenario, in file order.
+    parameter_descriptions : the ``description`` of each declared parameter ("" if none).
     source : the text it was read from (None when built by hand); see
         :meth:`with_parameters`.
     """
@@ -166,7 +174,11 @@ class Scenario:
     connected_scopes: tuple[ScopeGroup, ...] = ()
     org_line: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_descriptions: dict[str, str] = field(default_factory=dict, compare=False)
     source: str | None = field(default=None, compare=False, repr=False)
+    access_keys: tuple[AccessKey, ...] = ()
+    folder_ids: dict[str, str] = field(default_factory=dict)
+    rd_id: str = ""
 
     @property
     def pools(self) -> dict[str, PoolSpec]:
@@ -280,7 +292,10 @@ def _load_text(text: str | bytes, file: str,
         named = ", ".join(f"{n} = {values[n]!r}" for n in names)
         which = "the parameter" if len(names) == 1 else "the parameters on this line:"
         raise _Invalid(f"{err.reason} (from {which} {named})", err.line) from None
-    return replace(scenario, parameters=values, source=text)
+    declared = tree.get("parameters")
+    described = {name: (node.get("description") or "") if isinstance(node, _YMap) else ""
+                 for name, node in declared.items()} if isinstance(declared, _YMap) else {}
+    return replace(scenario, parameters=values, parameter_descriptions=described, source=text)
 
 
 def _bind(tree: _YMap, overrides: Mapping[str, Any]
@@ -368,6 +383,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.ctx = _Context()
+        self._folder_ids: dict[str, str] = {}
 
     def build(self, tree: _YMap) -> Scenario:
         if "version" not in tree:
@@ -389,18 +405,27 @@ class _Builder:
         ipams = tuple(self._ipams(data.get("ipams", empty)))
         pools = {p.id: p.line for ipam in ipams for p in ipam.pools}
         vpcs = tuple(self._vpcs(data.get("vpcs", empty)))
-        reserved = tuple(self._reserved(data.get("reserved", empty)))
+        reserved = tuple(self._reserved(data.get("reserved", empty), pools))
         start = data["start"]
         steps = tuple(self._steps(data.get("steps", empty), start, pools))
         demand = tuple(self._demand(data.get("demand", empty), start, pools))
         groups = data.get("connected_scopes", empty)
         connected = tuple(ScopeGroup(tuple(g), line, tuple(g.lines))
                           for g, line in zip(groups, groups.lines, strict=True))
+        keys = data.get("access_keys", empty)
+        access = tuple(AccessKey(k["id"], k["secret"], k["account"], line)
+                       for k, line in zip(keys, keys.lines, strict=True))
+        seen: dict[str, int] = {}
+        for key in access:
+            _unique("access key", key.id, key.line, seen)
+        org = self.ctx.org
+        rd_id = org_tree.get("rd_id") or _digest_id("rd", org.management_account)
         return Scenario(
             file=self.file, name=data["name"], description=data.get("description"),
-            seed=data["seed"], start=start, quotas=raised, org=self.ctx.org, ipams=ipams,
+            seed=data["seed"], start=start, quotas=raised, org=org, ipams=ipams,
             vpcs=vpcs, reserved=reserved, steps=steps, demand=demand,
-            connected_scopes=connected, org_line=tree.value_lines["org"])
+            connected_scopes=connected, org_line=tree.value_lines["org"],
+            access_keys=access, folder_ids=self._folder_ids, rd_id=rd_id)
 
     # -- org ---------------------------------------------------------------------------
     def _org(self, node: _YMap, quotas: Quotas) -> Organisation:
@@ -438,6 +463,10 @@ class _Builder:
                                    f"{paths[path]})", line)
                 paths[path] = item.line
                 _apply(org.add_folder, line, path)
+                fid = item.get("id") or _digest_id("fd", path)
+                if fid in self._folder_ids:
+                    raise _Invalid(f"folder id {fid!r} is declared twice", line)
+                self._folder_ids[fid] = path
                 accounts(item, path)
                 folders(item, path + "/")
 
@@ -541,12 +570,18 @@ class _Builder:
                                region=item["region"], cidr=item["cidr"]))
         return out
 
-    def _reserved(self, items: _YList) -> list[ReservedSpec]:
+    def _reserved(self, items: _YList, pools: dict[str, int]) -> list[ReservedSpec]:
         names: dict[str, int] = {}
         out = []
         for item in items:
             _unique("reserved range", item["name"], item.value_lines["name"], names)
-            out.append(ReservedSpec(name=item["name"], line=item.line, cidr=item["cidr"]))
+            hold = item.get("hold_in")
+            if hold is not None and hold not in pools:
+                raise _Invalid(f"reserved range {item['name']!r}: hold_in {hold!r} is not a "
+                               f"pool declared in ipams (pools: {_words(pools) or 'none'})",
+                               item.value_lines["hold_in"])
+            out.append(ReservedSpec(name=item["name"], line=item.line, cidr=item["cidr"],
+                                    hold_in=hold))
         return out
 
     # -- steps -------------------------------------------------------------------------
@@ -628,6 +663,13 @@ def _apply(fn: Any, line: int, value: str) -> None:
     except (DomainError, UsageError) as err:
         raise _Invalid(f"org: {err.message if isinstance(err, DomainError) else err}",
                        line) from None
+
+
+def _digest_id(prefix: str, text: str) -> str:
+    """A default cloud-shaped id: ``prefix-`` and a digest of ``text`` (stable)."""
+    import hashlib
+
+    return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:14]}"
 
 
 def _unique(kind: str, value: str, line: int, seen: dict[str, int]) -> None:

@@ -41,6 +41,31 @@ from ..values.allocator import STRATEGIES
 from ..values.errors import UsageError
 from .records import Field, ListOf, Maybe, Record
 from .scalars import AccountRef, CidrText, Flag, FolderRef, Mask, Text, _At, _Context, _Type
+from .wire import (
+    Wire,
+    answer_allocation,
+    answer_associate_vpc,
+    answer_associations,
+    answer_cidr,
+    answer_create_ipam,
+    answer_create_vpc,
+    answer_invitation,
+    answer_resource,
+    answer_share,
+    items_allocations,
+    items_associations,
+    items_invitations,
+    items_ipams,
+    items_pool_cidrs,
+    items_pools,
+    items_resource_cidrs,
+    items_scopes,
+    items_shares,
+    items_vpcs,
+    prepare_exit,
+    prepare_invitation,
+    prepare_pool,
+)
 from .yamltree import _Invalid, _plain, _tree_of
 
 __all__ = ["OPERATIONS", "PRODUCTS", "Operation", "Result", "markdown_table", "operation"]
@@ -98,6 +123,9 @@ class Operation:
         rows) it asks for; ``arg_actions`` those asked only when an argument is given.
     own_region : ``region`` is one of its arguments (the new object's region),
         not the request region.
+    wire : how the cloud's API carries it (:class:`~simkit.scenario.wire.Wire`):
+        request parameters, answer, paging; None for an operation with no API
+        that ``simkit serve`` answers.
     """
 
     name: str
@@ -119,6 +147,7 @@ class Operation:
     actions: tuple[str, ...] = ()
     arg_actions: dict[str, str] = field(default_factory=dict)
     own_region: bool = False
+    wire: Wire | None = None
 
     @property
     def version(self) -> str:
@@ -367,6 +396,43 @@ def _remove_account(sim: Any, actor: str, a: dict[str, Any], region: str | None)
     return Result(resource=a["account"])
 
 
+def _create_ipam_scope(sim: Any, actor: str, a: dict[str, Any], region: str | None) -> Result:
+    scope = sim.model.create_scope(actor, a["ipam"], a["scope"])
+    return Result(resource=scope.id)
+
+
+def _list_ipams(sim: Any, actor: str, a: dict[str, Any], region: str | None) -> Result:
+    return Result(items=tuple(i.id for i in sim.model.ipams.values() if i.owner == actor))
+
+
+def _list_ipam_scopes(sim: Any, actor: str, a: dict[str, Any], region: str | None) -> Result:
+    ipams = sim.model.ipams
+    return Result(items=tuple(s.id for s in sim.model.scopes.values()
+                              if ipams[s.ipam].owner == actor))
+
+
+def _describe_vpcs(sim: Any, actor: str, a: dict[str, Any], region: str | None) -> Result:
+    return Result(items=tuple(v.id for v in sim.model.vpcs.values() if v.owner == actor))
+
+
+def _list_resource_shares(sim: Any, actor: str, a: dict[str, Any],
+                          region: str | None) -> Result:
+    if a.get("resource_owner", "Self") == "OtherAccounts":
+        return Result(items=tuple(s.id for s in sim.shares.reaching(actor)))
+    return Result(items=tuple(s.id for s in sim.shares.all(owner=actor)))
+
+
+def _list_resource_share_associations(sim: Any, actor: str, a: dict[str, Any],
+                                      region: str | None) -> Result:
+    shares = [*(s for s in sim.shares.all(owner=actor) if s.active), *sim.shares.reaching(actor)]
+    return Result(items=tuple(s.id for s in shares))
+
+
+def _list_resource_share_invitations(sim: Any, actor: str, a: dict[str, Any],
+                                     region: str | None) -> Result:
+    return Result(items=tuple(i.share for i in sim.shares.invitations(actor)))
+
+
 # -- the records ----------------------------------------------------------------------------
 #: Every operation, keyed by name, in the order of the docs' operation table.
 OPERATIONS: dict[str, Operation] = {o.name: o for o in (
@@ -377,7 +443,9 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
          "operating_regions": _a(ListOf(_REGION), "operating regions besides the home region"),
          "scopes": _a(ListOf(_ID), "custom private scopes")},
         _create_ipam, "ipam, region, operating_regions?, scopes?", makes="ipam",
-        resource="ipam", own_region=True),
+        resource="ipam", own_region=True,
+        wire=Wire({"RegionId": "region", "OperatingRegionList.N": "operating_regions"},
+             answer_create_ipam, new_id="ipam")),
     Operation(
         "create_ipam_pool", "CreateIpamPool", "VpcIpam", "CreateIpamPool",
         {"ipam": _a(_ID, "the IPAM", required=True), "pool": _a(_ID, "new pool id", True),
@@ -395,7 +463,14 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         _create_ipam_pool, "ipam, pool, source?, scope?, region?, rules?, cidrs?, masks?, "
         "ip_version?, isp?",
         makes="pool", resource="pool", discovery=True, actions=("create_ipam_pool",),
-        own_region=True),
+        own_region=True,
+        wire=Wire({"IpamScopeId": "scope", "SourceIpamPoolId": "source",
+              "PoolRegionId": "region", "AllocationMinCidrMask": "rules.min_mask",
+              "AllocationMaxCidrMask": "rules.max_mask",
+              "AllocationDefaultCidrMask": "rules.default_mask", "AutoImport": "auto_import",
+              "IpamPoolName": "name", "IpamPoolDescription": "description"},
+             answer_resource("IpamPoolId"), required=("IpamScopeId", "RegionId"),
+             new_id="ipam-pool", prepare=prepare_pool)),
     Operation(
         "update_ipam_pool", "UpdateIpamPool", "VpcIpam", "UpdateIpamPool",
         {"pool": _POOL, "name": _a(Text(min_length=0)), "description": _a(Text(min_length=0)),
@@ -403,24 +478,34 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         _update_ipam_pool, "pool, name?, description?, rules?, auto_import?", resource="pool",
         discovery=True, actions=("update_ipam_pool",),
         arg_actions={"rules": "update_ipam_pool_rules",
-                     "auto_import": "update_ipam_pool_auto_import"}),
+                     "auto_import": "update_ipam_pool_auto_import"},
+        wire=Wire({"IpamPoolId": "pool", "IpamPoolName": "name",
+              "IpamPoolDescription": "description", "AllocationMinCidrMask": "rules.min_mask",
+              "AllocationMaxCidrMask": "rules.max_mask",
+              "AllocationDefaultCidrMask": "rules.default_mask",
+              "ClearAllocationDefaultCidrMask": ("rules.default_mask", None),
+              "AutoImport": "auto_import"}, required=("RegionId",))),
     Operation(
         "delete_ipam_pool", "DeleteIpamPool", "VpcIpam", "DeleteIpamPool", {"pool": _POOL},
         _delete_ipam_pool, "pool", frees="pool", resource="pool",
-        actions=("delete_ipam_pool",)),
+        actions=("delete_ipam_pool",),
+        wire=Wire({"IpamPoolId": "pool"}, required=("RegionId",))),
     Operation(
         "add_ipam_pool_cidr", "AddIpamPoolCidr", "VpcIpam", "AddIpamPoolCidr",
         {"pool": _POOL, "cidr": _CIDR, "mask": _MASK}, _add_ipam_pool_cidr,
         "pool, cidr or mask", gives="cidr", one_of=(("cidr", "mask"),), discovery=True,
-        actions=("add_ipam_pool_cidr",)),
+        actions=("add_ipam_pool_cidr",),
+        wire=Wire({"IpamPoolId": "pool", "Cidr": "cidr", "NetmaskLength": "mask"},
+             answer_cidr("Cidr"), required=("RegionId",))),
     Operation(
         "delete_ipam_pool_cidr", "DeleteIpamPoolCidr", "VpcIpam", "DeleteIpamPoolCidr",
         {"pool": _POOL, "cidr": _a(CidrText(strict=False), "the CIDR", True)},
         _delete_ipam_pool_cidr, "pool, cidr", discovery=True,
-        actions=("delete_ipam_pool_cidr",)),
+        actions=("delete_ipam_pool_cidr",),
+        wire=Wire({"IpamPoolId": "pool", "Cidr": "cidr"}, required=("RegionId",))),
     Operation(
         "create_vpc", "CreateVpc", "VPC",
-        "CreateVpc from a pool (neither mask nor cidr: the pool's default mask)",
+        "CreateVpc: from a pool (mask, cidr, or its default mask), or Unmanaged (cidr, no pool)",
         {"vpc": _a(_ID, "new VPC id", True),
          "pool": _a(_ID, "the pool (none: an Unmanaged VPC with the given cidr)"),
          "mask": _MASK, "cidr": _CIDR,
@@ -432,7 +517,10 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         "(dual-stack; neither: its default mask)",
         gives="cidr", also_gives=("ipv6_cidr",),
         exclusive=(("mask", "cidr"), ("ipv6_mask", "ipv6_cidr")), makes="vpc", resource="vpc",
-        draws_space=True, discovery=True, actions=("create_vpc",)),
+        draws_space=True, discovery=True, actions=("create_vpc",),
+        wire=Wire({"RegionId": "region", "Ipv4IpamPoolId": "pool", "Ipv4CidrMask": "mask",
+              "CidrBlock": "cidr"}, answer_create_vpc, required=("RegionId",), new_id="vpc",
+             label="VpcName")),
     Operation(
         "associate_vpc_cidr_block", "AssociateVpcCidrBlock", "VPC",
         "AssociateVpcCidrBlock from a pool",
@@ -441,10 +529,20 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
                           "the kind of block: IPv4 (default) or IPv6")},
         _associate_vpc_cidr_block, "vpc, pool, mask or cidr, ip_version?", gives="cidr",
         exclusive=(("mask", "cidr"),), resource="vpc", draws_space=True,
-        actions=("associate_vpc_cidr_block",)),
+        actions=("associate_vpc_cidr_block",),
+        wire=Wire({"VpcId": "vpc", "RegionId": "region", "IpamPoolId": "pool",
+              "SecondaryCidrMask": "mask", "SecondaryCidrBlock": "cidr"},
+             answer_associate_vpc)),
     Operation(
         "delete_vpc", "DeleteVpc", "VPC", "DeleteVpc (releases its allocations)", {"vpc": _VPC},
-        _delete_vpc, "vpc", frees="vpc", resource="vpc", discovery=True),
+        _delete_vpc, "vpc", frees="vpc", resource="vpc", discovery=True,
+        wire=Wire({"VpcId": "vpc", "RegionId": "region"})),
+    Operation(
+        "describe_vpcs", "DescribeVpcs", "VPC", "DescribeVpcs: the caller's own VPCs", {},
+        _describe_vpcs, "(none): the caller's own VPCs",
+        wire=Wire({}, required=("RegionId",), items=items_vpcs, list_key="Vpcs.Vpc",
+                  paging="page", filters={"RegionId": "RegionId", "VpcId": "VpcId",
+                                          "VpcName": "VpcName"})),
     Operation(
         "create_ipam_pool_allocation", "CreateIpamPoolAllocation", "VpcIpam",
         "CreateIpamPoolAllocation",
@@ -452,66 +550,155 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
          "mask": _MASK, "cidr": _CIDR},
         _create_ipam_pool_allocation, "pool, allocation?, mask or cidr", gives="cidr",
         exclusive=(("mask", "cidr"),), makes="allocation", resource="allocation",
-        draws_space=True, actions=("create_ipam_pool_allocation",)),
+        draws_space=True, actions=("create_ipam_pool_allocation",),
+        wire=Wire({"IpamPoolId": "pool", "Cidr": "cidr", "CidrMask": "mask"},
+             answer_allocation, required=("RegionId",), new_id="ipam-pool-alloc")),
     Operation(
         "delete_ipam_pool_allocation", "DeleteIpamPoolAllocation", "VpcIpam",
         "DeleteIpamPoolAllocation",
         {"allocation": _a(_ID, "a name, or the CIDR an earlier step got", True)},
         _delete_ipam_pool_allocation, "allocation (a name, or the CIDR an earlier step got)",
         frees="allocation", resource="allocation", discovery=True,
-        actions=("delete_ipam_pool_allocation",)),
+        actions=("delete_ipam_pool_allocation",),
+        wire=Wire({"IpamPoolAllocationId": "allocation"}, required=("RegionId",))),
     Operation(
         "get_ipam_pool_next_available_cidr", "GetIpamPoolNextAvailableCidr", "VpcIpam",
         "GetIpamPoolNextAvailableCidr (a preview: reserves nothing)",
         {"pool": _POOL, "mask": _a(Mask(strict=False), "prefix length", True)},
         _next_cidr, "pool, mask (a preview: reserves nothing)", gives="cidr",
-        actions=("get_ipam_pool_next_available_cidr",)),
+        actions=("get_ipam_pool_next_available_cidr",),
+        wire=Wire({"IpamPoolId": "pool", "CidrMask": "mask"},
+             answer_cidr("CidrBlock"), method="GET", required=("RegionId",))),
+    Operation(
+        "create_ipam_scope", "CreateIpamScope", "VpcIpam",
+        "CreateIpamScope: a custom private scope",
+        {"ipam": _a(_ID, "the IPAM", True), "scope": _a(_ID, "new scope id", True)},
+        _create_ipam_scope, "ipam, scope", makes="scope", resource="scope",
+        wire=Wire({"IpamId": "ipam"}, answer_resource("IpamScopeId"), required=("RegionId",),
+                  new_id="ipam-scope")),
+    Operation(
+        "list_ipams", "ListIpams", "VpcIpam", "ListIpams: the caller's IPAMs", {}, _list_ipams,
+        "(none): the caller's IPAMs",
+        wire=Wire({}, required=("RegionId",), items=items_ipams, list_key="Ipams",
+                  paging="token", filters={"RegionId": "RegionId", "IpamIds.N": "IpamId",
+                                           "IpamName": "IpamName"})),
+    Operation(
+        "list_ipam_scopes", "ListIpamScopes", "VpcIpam",
+        "ListIpamScopes: the scopes of the caller's IPAMs", {}, _list_ipam_scopes,
+        "(none): the scopes of the caller's IPAMs",
+        wire=Wire({}, required=("RegionId",), items=items_scopes, list_key="IpamScopes",
+                  paging="token",
+                  filters={"RegionId": "RegionId", "IpamId": "IpamId",
+                           "IpamScopeIds.N": "IpamScopeId", "IpamScopeType": "IpamScopeType",
+                           "IpamScopeName": "IpamScopeName"})),
     Operation(
         "list_ipam_pools", "ListIpamPools", "VpcIpam",
         "ListIpamPools: pools the caller owns or sees", {}, _list_ipam_pools,
         "(none): the pools the caller owns or sees through a share", gives="pools",
-        actions=("list_ipam_pools",)),
+        actions=("list_ipam_pools",),
+        wire=Wire({}, required=("RegionId",), items=items_pools, list_key="IpamPools",
+             paging="token",
+             filters={"RegionId": "RegionId", "IpamPoolIds.N": "IpamPoolId",
+                      "IpamScopeId": "IpamScopeId", "PoolRegionId": "PoolRegionId",
+                      "SourceIpamPoolId": "SourceIpamPoolId", "IsShared": "IsShared",
+                      "IpVersion": "IpVersion", "IpamPoolName": "IpamPoolName"})),
     Operation(
         "list_ipam_pool_cidrs", "ListIpamPoolCidrs", "VpcIpam", "ListIpamPoolCidrs",
         {"pool": _POOL}, _list_ipam_pool_cidrs, "pool", gives="cidrs",
-        actions=("list_ipam_pool_cidrs",)),
+        actions=("list_ipam_pool_cidrs",),
+        wire=Wire({"IpamPoolId": "pool"}, required=("RegionId",), items=items_pool_cidrs,
+             list_key="IpamPoolCidrs", paging="token", filters={"Cidr": "Cidr"})),
     Operation(
         "list_ipam_pool_allocations", "ListIpamPoolAllocations", "VpcIpam",
         "ListIpamPoolAllocations", {"pool": _POOL}, _list_ipam_pool_allocations, "pool",
-        gives="allocations", actions=("list_ipam_pool_allocations",)),
+        gives="allocations", actions=("list_ipam_pool_allocations",),
+        wire=Wire({"IpamPoolId": "pool"}, required=("RegionId",),
+             items=items_allocations, list_key="IpamPoolAllocations", paging="token",
+             filters={"Cidr": "Cidr", "IpamPoolAllocationIds.N": "IpamPoolAllocationId"})),
     Operation(
         "list_ipam_resource_cidrs", "ListIpamResourceCidrs", "VpcIpam", "ListIpamResourceCidrs",
         {"pool": _POOL}, _list_ipam_resource_cidrs, "pool", gives="cidrs",
-        actions=("list_ipam_resource_cidrs",)),
+        actions=("list_ipam_resource_cidrs",),
+        wire=Wire({"IpamPoolId": "pool"}, required=("RegionId",),
+             items=items_resource_cidrs, list_key="IpamResourceCidrs", paging="token",
+             filters={"ResourceId": "ResourceId", "VpcId": "VpcId",
+                      "ResourceOwnerId": "ResourceOwnerId", "IpamScopeId": "IpamScopeId"})),
     Operation(
         "create_resource_share", "CreateResourceShare", "ResourceSharing", "CreateResourceShare",
         {"share": _a(_ID, "new share id", True), "resources": _a(_RESOURCES, required=True),
          "principals": _a(_PRINCIPALS, required=True),
          "allow_external": _a(Flag(), "allow accounts outside the resource directory")},
         _create_resource_share, "share, resources, principals, allow_external?",
-        makes="share", resource="share"),
+        makes="share", resource="share",
+        wire=Wire({"Resources.N.ResourceId": "resources", "ResourceArns.N": "resources",
+              "Targets.N": "principals", "AllowExternalTargets": "allow_external"},
+             answer_share, required=("ResourceShareName",), new_id="rs",
+             label="ResourceShareName")),
     Operation(
         "associate_resource_share", "AssociateResourceShare", "ResourceSharing",
         "AssociateResourceShare",
         {"share": _SHARE, "resources": _a(_RESOURCES), "principals": _a(_PRINCIPALS)},
-        _associate_resource_share, "share, resources?, principals?", resource="share"),
+        _associate_resource_share, "share, resources?, principals?", resource="share",
+        wire=Wire({"ResourceShareId": "share", "Resources.N.ResourceId": "resources",
+              "ResourceArns.N": "resources", "Targets.N": "principals"},
+             answer_associations("Associated"))),
     Operation(
         "disassociate_resource_share", "DisassociateResourceShare", "ResourceSharing",
         "DisassociateResourceShare (a principal naming itself: leaving the share)",
         {"share": _SHARE, "resources": _a(_RESOURCES), "principals": _a(_PRINCIPALS)},
-        _disassociate_resource_share, "share, resources?, principals?", resource="share"),
+        _disassociate_resource_share, "share, resources?, principals?", resource="share",
+        wire=Wire({"ResourceShareId": "share", "Resources.N.ResourceId": "resources",
+              "ResourceArns.N": "resources", "Targets.N": "principals"},
+             answer_associations("Disassociated"), prepare=prepare_exit)),
     Operation(
         "delete_resource_share", "DeleteResourceShare", "ResourceSharing",
         "DeleteResourceShare", {"share": _SHARE}, _delete_resource_share, "share",
-        frees="share", resource="share"),
+        frees="share", resource="share",
+        wire=Wire({"ResourceShareId": "share"})),
     Operation(
         "accept_resource_share_invitation", "AcceptResourceShareInvitation", "ResourceSharing",
         "AcceptResourceShareInvitation", {"share": _SHARE}, _accept, "share",
-        resource="share"),
+        resource="share",
+        wire=Wire({}, answer_invitation, required=("ResourceShareInvitationId",),
+             prepare=prepare_invitation)),
     Operation(
         "reject_resource_share_invitation", "RejectResourceShareInvitation", "ResourceSharing",
         "RejectResourceShareInvitation", {"share": _SHARE}, _reject, "share",
-        resource="share"),
+        resource="share",
+        wire=Wire({}, answer_invitation, required=("ResourceShareInvitationId",),
+             prepare=prepare_invitation)),
+    Operation(
+        "list_resource_shares", "ListResourceShares", "ResourceSharing",
+        "ListResourceShares: the caller's shares (Self) or those that reach it (OtherAccounts)",
+        {"resource_owner": _a(Text(enum=("Self", "OtherAccounts")),
+                              "Self (default): shares it owns; OtherAccounts: shares of others "
+                              "that reach it")},
+        _list_resource_shares, "resource_owner?",
+        wire=Wire({"ResourceOwner": "resource_owner"}, required=("ResourceOwner",),
+                  items=items_shares, list_key="ResourceShares", paging="token-short",
+                  page_size=20,
+                  filters={"ResourceShareIds.N": "ResourceShareId",
+                           "ResourceShareName": "ResourceShareName",
+                           "ResourceShareStatus": "ResourceShareStatus"})),
+    Operation(
+        "list_resource_share_associations", "ListResourceShareAssociations", "ResourceSharing",
+        "ListResourceShareAssociations: the resources or targets of the shares the caller sees",
+        {"association_type": _a(Text(enum=("Resource", "Target")), "Resource or Target", True)},
+        _list_resource_share_associations, "association_type",
+        wire=Wire({"AssociationType": "association_type"}, items=items_associations,
+                  list_key="ResourceShareAssociations", paging="token-short", page_size=20,
+                  filters={"ResourceShareIds.N": "ResourceShareId",
+                           "AssociationStatus": "AssociationStatus",
+                           "ResourceId": "EntityId", "Target": "EntityId",
+                           "ResourceArn": "ResourceArn"})),
+    Operation(
+        "list_resource_share_invitations", "ListResourceShareInvitations", "ResourceSharing",
+        "ListResourceShareInvitations: the invitations the caller received", {},
+        _list_resource_share_invitations, "(none): the invitations the caller received",
+        wire=Wire({}, items=items_invitations, list_key="ResourceShareInvitations",
+                  paging="token-short", page_size=20,
+                  filters={"ResourceShareIds.N": "ResourceShareId",
+                           "ResourceShareInvitationIds.N": "ResourceShareInvitationId"})),
     Operation(
         "move_account", "MoveAccount", "ResourceDirectoryMaster", "MoveAccount",
         {"account": _a(AccountRef(), "the member account", True),

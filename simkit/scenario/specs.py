@@ -27,7 +27,7 @@ from ..values.addresses import Cidr
 from ..values.clock import DEFAULT_START
 from ..values.errors import UsageError
 
-__all__ = ["Demand", "DemandSpec", "Expect", "IpamSpec", "PoolRules",
+__all__ = ["AccessKey", "Demand", "DemandSpec", "Expect", "IpamSpec", "PoolRules",
            "PoolSpec", "ReservedSpec", "ScopeGroup", "Step", "VpcSpec"]
 
 
@@ -132,11 +132,27 @@ class VpcSpec:
 
 @dataclass(frozen=True)
 class ReservedSpec:
-    """Space used outside the cloud (``reserved`` entries); overlaps are conflicts."""
+    """Space used outside the cloud (``reserved`` entries); overlaps are conflicts.
+
+    ``hold_in`` names a pool that keeps the range out of its allocations: the
+    range becomes a Custom allocation of that pool, named ``name`` and made by
+    the pool's owner before step 1.
+    """
 
     name: str
     line: int
     cidr: Cidr
+    hold_in: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """An ``access_keys`` entry: the key ``simkit serve`` maps to ``account``."""
+
+    id: str
+    secret: str
+    account: str
+    line: int = 0
 
 
 @dataclass(frozen=True)

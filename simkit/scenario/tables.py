@@ -70,6 +70,8 @@ _RULES = Record("rules", {
 
 _NAMED["folder"] = Record("folder", {
     "name": Field(Text(hint="a folder name"), required=True, doc="the folder's name"),
+    "id": Field(Text(hint="a folder id such as fd-1a2b3c"),
+                doc="its id as a share target on the wire (simkit serve); default fd-<hash>"),
     "accounts": Field(ListOf(AccountRef()), doc="member accounts in this folder"),
     "folders": Field(ListOf(Ref("folder")), doc="sub-folders"),
 }, doc="a folder of the resource directory", label="name", name="folder")
@@ -81,6 +83,8 @@ _ORG = Record("org", {
     "folders": Field(ListOf(Ref("folder")), doc="folders below Root"),
     "external_accounts": Field(ListOf(AccountRef()),
                                doc="accounts outside the resource directory"),
+    "rd_id": Field(Text(hint="a resource directory id such as rd-1a2b3c"),
+                   doc="the directory's id as a share target on the wire (simkit serve)"),
 }, doc="the organisation: resource directory and external accounts", name="org")
 
 _POOL = Record("pool", {
@@ -136,6 +140,8 @@ _VPC = Record("vpc", {
 _RESERVED = Record("reserved range", {
     "name": Field(_ID, required=True, doc="unique name"),
     "cidr": Field(CidrText(), required=True, doc="the CIDR in use outside the cloud"),
+    "hold_in": Field(_ID, doc="a declared pool that keeps the range out of its allocations "
+                              "(a Custom allocation by the pool's owner before step 1)"),
 }, doc="space used outside the cloud", label="name", name="reserved")
 
 _FIGURES: dict[str, Field] = {
@@ -147,15 +153,42 @@ _FIGURES: dict[str, Field] = {
     "largest_free_mask": Field(Maybe(Integer(minimum=0, maximum=128)),
                                doc="mask of the largest free block (null: none free)"),
 }
+_INVITATION_STATUSES = ("Pending", "Accepted", "Rejected", "Expired", "none")
 _CHECK = Tagged("check", {
     "pool": Record("check", {"pool": Field(_ID, required=True, doc="the pool checked"),
                              **_FIGURES},
                    doc="figures of one pool", noun="figure", any_of=(tuple(_FIGURES),)),
     "account": Record("check", {
         "account": Field(AccountRef(), required=True, doc="the account checked"),
-        "visible_pools": Field(ListOf(_ID), required=True,
+        "visible_pools": Field(ListOf(_ID),
                                doc="exactly the pools it owns or sees (order ignored)"),
-    }, doc="what one account sees", noun="figure"),
+        "invitation": Field(Record("invitation", {
+            "share": Field(_ID, required=True, doc="the resource share"),
+            "status": Field(Text(enum=_INVITATION_STATUSES), required=True,
+                            doc="the invitation's status now (none: it has no invitation)"),
+        }, doc="the account's invitation to a resource share", name="check_invitation")),
+    }, doc="what one account sees, or its invitation to a share", noun="figure",
+        any_of=(("visible_pools", "invitation"),)),
+    "vpc": Record("check", {
+        "vpc": Field(_ID, required=True, doc="the VPC checked"),
+        "cidrs": Field(ListOf(CidrText()), required=True,
+                       doc="exactly its CIDRs, primary and secondary (order ignored)"),
+    }, doc="the CIDRs of one VPC", noun="figure"),
+    "share": Record("check", {
+        "share": Field(_ID, required=True, doc="the resource share checked"),
+        "principals": Field(ListOf(AccountRef(principal=True)),
+                            doc="exactly its principals (order ignored)"),
+        "resources": Field(ListOf(_ID), doc="exactly its pools (order ignored)"),
+        "status": Field(Text(enum=("Active", "Deleted")), doc="its status"),
+    }, doc="the principals, pools or status of one resource share", noun="figure",
+        any_of=(("principals", "resources", "status"),)),
+    "allocation": Record("check", {
+        "allocation": Field(_ID, required=True,
+                            doc="an allocation id or name, or the CIDR it holds"),
+        "type": Field(Text(enum=("VPC", "Custom", "IpamPool")), doc="its type"),
+        "created_by": Field(AccountRef(), doc="the account that made it"),
+    }, doc="the type or creator of one allocation", noun="figure",
+        any_of=(("type", "created_by"),)),
 }, doc="assert figures of the current state", name="check")
 
 
@@ -222,6 +255,13 @@ _DEMAND = Record("demand", {
                                                               ("every", "rate")),
     name="demand")
 
+_ACCESS_KEY = Record("access key", {
+    "id": Field(Text(hint="an AccessKeyId"), required=True, doc="the AccessKeyId"),
+    "secret": Field(Text(hint="an AccessKeySecret"), required=True,
+                    doc="its AccessKeySecret: signatures are checked with it"),
+    "account": Field(AccountRef(), required=True, doc="the account that calls with it"),
+}, doc="an access key of simkit serve", label="id", name="access_key")
+
 _QUOTAS = Record("quotas", {
     key: Field(Integer(minimum=0), doc=f"{q.what} (default {q.default})")
     for key, q in QUOTAS.items()
@@ -247,6 +287,9 @@ FORMAT = Record("", {
                                   "are conflicts (simkit extension)"),
     "steps": Field(ListOf(_STEP), doc="the steps, in order"),
     "demand": Field(ListOf(_DEMAND), doc="generated requests for what-if runs"),
+    "access_keys": Field(ListOf(_ACCESS_KEY),
+                         doc="the keys simkit serve accepts; given, every signature is "
+                             "checked (none: the AccessKeyId is the account, unchecked)"),
 }, doc="a simkit scenario, format version 1 (SCENARIO.md)")
 
 

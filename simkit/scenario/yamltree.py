@@ -4,11 +4,12 @@
 parser when installed) into :class:`_YMap` and :class:`_YList` values, a
 ``dict`` and a ``list`` that also keep the line of every key, value and item,
 so that any later message can name the line of the value it is about.  It
-refuses a hostile document before it costs much: at most :data:`MAX_NODES`
-values once YAML aliases are expanded, at most :data:`MAX_DEPTH` levels of
-nesting.  Every problem is an :class:`_Invalid` (a reason and a line), which
-:func:`simkit.scenario.loads` turns into a :class:`~simkit.values.errors.ScenarioError`
-naming the file.
+refuses a hostile document before it costs much: its YAML aliases may add at
+most :data:`MAX_NODES` values when expanded, and it may nest at most
+:data:`MAX_DEPTH` levels deep (the file's size bounds its plain values).
+Every problem is an :class:`_Invalid` (a reason and a line), which
+:func:`simkit.scenario.loads` turns into a
+:class:`~simkit.values.errors.ScenarioError` naming the file.
 
 This module knows nothing of the scenario format and imports nothing from
 simkit.
@@ -26,8 +27,9 @@ from typing import Any
 
 import yaml
 
-#: Most values (mappings, lists, scalars) a document may hold once its YAML
-#: aliases are expanded: an "alias bomb" is refused before it is expanded.
+#: Most values (mappings, lists, scalars) a document's YAML aliases may add when
+#: expanded: an "alias bomb" is refused before it is expanded.  Values written out
+#: plainly do not count: the file's size limit bounds them.
 MAX_NODES = 4_000_000
 #: Deepest nesting of mappings and lists accepted.
 MAX_DEPTH = 64
@@ -136,11 +138,10 @@ class _Composer:
         # a frame: [container, line, anchor, size, depth, pending key, key line, merge,
         #           merged map]
         stack: list[list[Any]] = []
-        total = 0
+        expanded = 0            # values that aliases add (plain values are bounded by the size)
         for event in events:
             kind = type(event)
             if kind is yaml.ScalarEvent:
-                total += 1
                 value, tag = self.scalar(event)
                 size, depth, line = 1, 0, _line_of(event)
                 if event.anchor is not None:
@@ -159,7 +160,6 @@ class _Composer:
                                    line)
                 if event.anchor is not None:
                     self.open_anchors.add(event.anchor)
-                total += 1
                 container = _YMap(line) if is_map else _YList(line)
                 stack.append([container, line, event.anchor, 1, 0, _NO_KEY, 0, False, None])
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
@@ -183,7 +183,7 @@ class _Composer:
                     raise _Invalid(f"the alias *{event.anchor} names no anchor defined "
                                    "before it", line)
                 value, size, depth = found
-                total += size
+                expanded += size
                 if len(stack) + depth > MAX_DEPTH:
                     raise _Invalid(f"values are nested more than {MAX_DEPTH} levels deep",
                                    line)
@@ -191,10 +191,10 @@ class _Composer:
             elif kind is yaml.DocumentStartEvent and root:
                 raise _Invalid("a second YAML document starts here: a scenario file holds "
                                "exactly one document", _line_of(event))
-            if total > MAX_NODES:
-                raise _Invalid(f"this value expands to more than {MAX_NODES:,} values "
-                               "through YAML aliases (an alias bomb?); a scenario is "
-                               f"limited to {MAX_NODES:,}", _line_of(event))
+            if expanded > MAX_NODES:
+                raise _Invalid(f"the YAML aliases up to here expand to more than "
+                               f"{MAX_NODES:,} values (an alias bomb?); a scenario's aliases "
+                               f"may add at most {MAX_NODES:,}", _line_of(event))
         return root[0] if root else None
 
     def _place(self, stack: list[list[Any]], root: list[Any], value: Any, size: int,

@@ -98,10 +98,14 @@ def format_address(value: int, version: int) -> str:
 
 
 def check_mask(mask: object, version: int = 4) -> int:
-    """Return ``mask`` as an int, or raise ``IllegalParam.CidrMask``.
+    """Return the mask argument ``mask`` as an int, or raise ``IllegalParam.CidrMask``.
 
-    >>> check_mask(24)
-    24
+    A mask is an integer from 0 to the address width (32 for IPv4, 128 for
+    IPv6), or that integer's decimal digits as text, as on the wire; anything
+    else (blanks, a leading ``/``, a float, a bool) is refused.
+
+    >>> check_mask(24), check_mask("24"), check_mask(128, 6)
+    (24, 24, 128)
     >>> check_mask(33)
     Traceback (most recent call last):
     ...
@@ -109,9 +113,8 @@ def check_mask(mask: object, version: int = 4) -> int:
     """
     width = WIDTH[version]
     if isinstance(mask, bool) or not isinstance(mask, int):
-        digits = mask.strip().lstrip("/") if isinstance(mask, str) else ""
-        if digits.isascii() and digits.isdigit():
-            mask = int(digits)
+        if isinstance(mask, str) and mask.isascii() and mask.isdigit():
+            mask = int(mask)
         else:
             raise DomainError("IllegalParam.CidrMask", mask=mask, max_mask=width, version=version)
     if not 0 <= mask <= width:
@@ -140,11 +143,28 @@ def ip_version(value: object) -> int:
 
 
 def parse_cidr(text: object) -> Cidr:
-    """Parse a CIDR the way the cloud validates one.
+    """Parse a CIDR exactly as written, the way the cloud validates one.
 
-    A malformed address or host bits set is ``InvalidParameter``; a prefix
-    length outside 0..32 (0..128 for IPv6) is ``IllegalParam.CidrMask``.
-    A :class:`Cidr` is returned unchanged.
+    Anything but ``ADDRESS/N`` with the host bits clear is
+    ``InvalidParameter``: blanks around or inside it, a missing prefix
+    length, a prefix length over the address width (32 for IPv4, 128 for
+    IPv6), a malformed address, host bits set.  ``IllegalParam.CidrMask``
+    is for a *mask* argument (:func:`check_mask`), never for CIDR text.  A
+    :class:`Cidr` is returned unchanged.
+
+    Examples
+    --------
+    >>> parse_cidr("2001:db8::/32")
+    Cidr.parse('2001:db8::/32')
+    >>> for text in (" 10.0.0.0/8", "10.0.0.0", "10.0.0.0/33", "10.0.0.1/24"):
+    ...     try:
+    ...         parse_cidr(text)
+    ...     except DomainError as err:
+    ...         print(err.code, "-", err.details["reason"])
+    InvalidParameter - it has blanks (write it without spaces)
+    InvalidParameter - it has no prefix length (write ADDRESS/N)
+    InvalidParameter - the prefix length 33 is over 32 for IPv4
+    InvalidParameter - host bits are set (did you mean 10.0.0.0/24?)
     """
     if isinstance(text, Cidr):
         return text
@@ -152,8 +172,11 @@ def parse_cidr(text: object) -> Cidr:
         text = str(text)
     if not isinstance(text, str):
         raise DomainError("InvalidParameter", value=text, reason="a CIDR is written as text")
-    raw = text.strip()
-    addr_text, slash, mask_text = raw.partition("/")
+    if text != "".join(text.split()):
+        raise DomainError(
+            "InvalidParameter", value=text, reason="it has blanks (write it without spaces)"
+        )
+    addr_text, slash, mask_text = text.partition("/")
     if not slash:
         raise DomainError(
             "InvalidParameter", value=text, reason="it has no prefix length (write ADDRESS/N)"
@@ -175,7 +198,10 @@ def parse_cidr(text: object) -> Cidr:
     prefix = int(mask_text)
     width = WIDTH[version]
     if prefix > width:
-        raise DomainError("IllegalParam.CidrMask", mask=prefix, max_mask=width, version=version)
+        raise DomainError(
+            "InvalidParameter", value=text,
+            reason=f"the prefix length {prefix} is over {width} for IPv{version}",
+        )
     value = int(addr)
     host_bits = (1 << (width - prefix)) - 1
     if value & host_bits:

@@ -206,6 +206,15 @@ ERROR_CODES: dict[str, ErrorCode] = _codes(
               "pool {pool} still has custom allocations"),
     ErrorCode("DependencyViolation.SubCidr", 400,
               "{cidr} of pool {pool} still holds the CIDR of a child pool"),
+    # -- the wire (simkit serve): requests refused before any operation runs -----------
+    ErrorCode("InvalidAction.NotFound", 404, "{action} is not an action of version {version}"),
+    ErrorCode("MissingParameter", 400, "the request lacks the required parameter {name}"),
+    ErrorCode("InvalidParameter.Value", 400, "{name}: {reason}", "simkit"),
+    ErrorCode("InvalidAccessKeyId.NotFound", 404, "the access key {key} does not exist"),
+    ErrorCode("SignatureDoesNotMatch", 400, "the signature of the request does not match"),
+    ErrorCode("DryRunOperation", 400, "the request would have succeeded (DryRun)"),
+    ErrorCode("InvalidRequest.Malformed", 400, "{reason}", "simkit"),
+    ErrorCode("InvalidRequest.TooLarge", 413, "{reason}", "simkit"),
 )
 
 
