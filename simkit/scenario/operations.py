@@ -468,7 +468,8 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
               "PoolRegionId": "region", "AllocationMinCidrMask": "rules.min_mask",
               "AllocationMaxCidrMask": "rules.max_mask",
               "AllocationDefaultCidrMask": "rules.default_mask", "AutoImport": "auto_import",
-              "IpamPoolName": "name", "IpamPoolDescription": "description"},
+              "IpamPoolName": "name", "IpamPoolDescription": "description",
+              "IpVersion": "ip_version", "Ipv6Isp": "isp"},
              answer_resource("IpamPoolId"), required=("IpamScopeId", "RegionId"),
              new_id="ipam-pool", prepare=prepare_pool)),
     Operation(
@@ -519,8 +520,9 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         exclusive=(("mask", "cidr"), ("ipv6_mask", "ipv6_cidr")), makes="vpc", resource="vpc",
         draws_space=True, discovery=True, actions=("create_vpc",),
         wire=Wire({"RegionId": "region", "Ipv4IpamPoolId": "pool", "Ipv4CidrMask": "mask",
-              "CidrBlock": "cidr"}, answer_create_vpc, required=("RegionId",), new_id="vpc",
-             label="VpcName")),
+              "CidrBlock": "cidr", "Ipv6IpamPoolId": "ipv6_pool", "Ipv6CidrMask": "ipv6_mask",
+              "Ipv6CidrBlock": "ipv6_cidr"}, answer_create_vpc, required=("RegionId",),
+             new_id="vpc", label="VpcName")),
     Operation(
         "associate_vpc_cidr_block", "AssociateVpcCidrBlock", "VPC",
         "AssociateVpcCidrBlock from a pool",
@@ -531,7 +533,8 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         exclusive=(("mask", "cidr"),), resource="vpc", draws_space=True,
         actions=("associate_vpc_cidr_block",),
         wire=Wire({"VpcId": "vpc", "RegionId": "region", "IpamPoolId": "pool",
-              "SecondaryCidrMask": "mask", "SecondaryCidrBlock": "cidr"},
+              "SecondaryCidrMask": "mask", "SecondaryCidrBlock": "cidr",
+              "IpVersion": "ip_version", "Ipv6CidrMask": "mask", "IPv6CidrBlock": "cidr"},
              answer_associate_vpc)),
     Operation(
         "delete_vpc", "DeleteVpc", "VPC", "DeleteVpc (releases its allocations)", {"vpc": _VPC},
