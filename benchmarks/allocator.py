@@ -5,6 +5,10 @@ second one, then allocate N/2 blocks of random masks /25 to /28.  That is
 2N allocator operations.  The pool is 10.0.0.0/8 while N /24s fit in it
 (N <= 65,536); beyond that it is the smallest IPv4 block that holds N /24s.
 
+The IPv6 line runs the same workload with /64s in 2001:db8::/32, then random
+masks /65 to /68: the cost of an operation is bounded by the address width
+(128 bits), so it must stay flat from N = 1,000 to N = 1,000,000 there too.
+
 The baseline is what a NetBox or netaddr user writes: for each request,
 recompute ``IPSet(pool) - IPSet(used)`` and take the first fitting CIDR.
 
@@ -41,14 +45,18 @@ def workload(n: int, seed: int) -> list[int]:
     return [rng.randint(25, 28) for _ in range(n // 2)]
 
 
-def run_simkit(n: int, strategy: str, seed: int = 0) -> tuple[float, int]:
-    """Seconds for the whole workload and the number of operations."""
-    masks = workload(n, seed)
-    space = AddressSpace(name="bench", rng=random.Random(seed))
-    space.add_cidr(pool_for(n))
+def run_simkit(n: int, strategy: str, seed: int = 0, version: int = 4) -> tuple[float, int]:
+    """Seconds for the whole workload and the number of operations.
+
+    ``version=6``: /64s in 2001:db8::/32 (then masks /65 to /68) instead of /24s.
+    """
+    shift = 0 if version == 4 else 40
+    masks = [m + shift for m in workload(n, seed)]
+    space = AddressSpace(version, name="bench", rng=random.Random(seed))
+    space.add_cidr(pool_for(n) if version == 4 else "2001:db8::/32")
     allocate, release = space.allocate, space.release
     t0 = time.perf_counter()
-    first = [allocate(24, strategy) for _ in range(n)]
+    first = [allocate(24 + shift, strategy) for _ in range(n)]
     for cidr in first[::2]:
         release(cidr)
     for mask in masks:
@@ -121,10 +129,22 @@ def main(argv: list[str] | None = None) -> int:
     small = median_rate(run_simkit, n_small, "first", repeat=max(repeat, 5))
     large = median_rate(run_simkit, n_large, "first", repeat=1)
     flat = (1 / large) / (1 / small)
-    print(f"\nper-operation cost of first: N = {n_small:,}: {1e6 / small:.2f} us, "
-          f"N = {n_large:,}: {1e6 / large:.2f} us (ratio {flat:.2f})")
+    print("\nper-operation cost of first (ratio: cost at the larger N / at the smaller)")
+    print(f"IPv4, /24s:                  N = {n_small:,}: {small:,.0f} ops/s, "
+          f"{1e6 / small:.2f} us; N = {n_large:,}: {large:,.0f} ops/s, {1e6 / large:.2f} us "
+          f"(ratio {flat:.2f})")
     if not args.quick and flat > 2.0:
         failures.append(f"per-operation cost grew {flat:.2f}x from N={n_small:,} to {n_large:,}")
+
+    small6 = median_rate(run_simkit, n_small, "first", 0, 6, repeat=max(repeat, 5))
+    large6 = median_rate(run_simkit, n_large, "first", 0, 6, repeat=1)
+    flat6 = (1 / large6) / (1 / small6)
+    print(f"IPv6, /64s in 2001:db8::/32: N = {n_small:,}: {small6:,.0f} ops/s, "
+          f"{1e6 / small6:.2f} us; N = {n_large:,}: {large6:,.0f} ops/s, {1e6 / large6:.2f} us "
+          f"(ratio {flat6:.2f})")
+    if not args.quick and flat6 > 2.0:
+        failures.append(f"IPv6 per-operation cost grew {flat6:.2f}x from N={n_small:,} to "
+                        f"{n_large:,}")
 
     if failures:
         print("\nTARGETS MISSED:\n  " + "\n  ".join(failures))

@@ -165,6 +165,10 @@ ARGUMENTS = {
     "operating_regions": st.lists(st.sampled_from(["r1", "r2", "r3"]), max_size=2),
     "scopes": st.lists(st.sampled_from(["lab", "lab2"]), max_size=2),
     "strategy": st.sampled_from(["first", "best", "last", "random"]),
+    "ipv6_pool": POOLS, "ipv6_mask": st.sampled_from([48, 56, 64, 129, 24]),
+    "ipv6_cidr": st.sampled_from(["2001:db8::/56", "2001:db8::1/56", "10.0.0.0/24"]),
+    "ip_version": st.sampled_from(["IPv4", "IPv6", "IPV6"]),
+    "isp": st.sampled_from(["BGP", "ChinaMobile"]),
     "resource_owner": st.sampled_from(["Self", "OtherAccounts"]),
     "association_type": st.sampled_from(["Resource", "Target"]),
 }

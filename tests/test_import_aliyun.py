@@ -48,7 +48,15 @@ def test_the_imported_scenario_is_valid_and_rebuilds_the_figures(tmp_path):
     assert rows.loc["ipam-pool-hz01", "allocated_ips"] == 65536 + 256 + 8
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+#: Scenarios with IPv6 pools: the import declares IPv4 pools only so far (it notes every
+#: IPv6 pool it leaves out), so their round trip cannot give the same state yet.
+_IPV6_SCENARIOS = {"dual_stack", "regression_ipv6"}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason="the import does not rebuild IPv6 pools "
+                                                   "and VPC IPv6 blocks yet", strict=True))
+    if p.stem in _IPV6_SCENARIOS else p for p in SCENARIOS], ids=[p.stem for p in SCENARIOS])
 def test_round_trip_run_dump_import_run_gives_the_same_state(path, tmp_path):
     original = simkit.run(path)
     dump(original, tmp_path / "before", max_results=3)       # several pages per call

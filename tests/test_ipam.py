@@ -260,8 +260,8 @@ def test_rules_outside_the_mask_range_are_illegal(model, rules):
 
 
 def test_ipv6_rules_go_to_128(model):
-    pool = model.create_pool(OWNER, "ipam", "v6", scope="ipam-public", max_mask=128,
-                             cidrs=["2001:db8::/32"])
+    pool = model.create_pool(OWNER, "ipam", "v6", scope="ipam-public", region=HZ,
+                             max_mask=128, cidrs=["2001:db8::/32"])
     assert (pool.version, pool.max_mask) == (6, 128)
     expect_error("IllegalParam.CidrMask", model.create_pool, OWNER, "ipam", "v6b",
                  scope="ipam-public", max_mask=129)
@@ -691,8 +691,8 @@ def test_utilisation_docs_example():
 def test_ipv6_pools_in_the_public_scope(model):
     model.create_pool(OWNER, "ipam", "v6", scope="ipam-public", region=HZ,
                       cidrs=["2001:db8::/32"])
-    vpc = model.create_vpc(OWNER, "vpc-6", HZ, pool="v6", mask=56)
-    assert str(vpc.cidr) == "2001:db8::/56"
+    vpc = model.create_vpc(OWNER, "vpc-6", HZ, ipv6_pool="v6", ipv6_mask=56)
+    assert (vpc.cidr, str(vpc.ipv6_cidr)) == (None, "2001:db8::/56")
     expect_error("Mismatch.IpVersionAndIpamPoolIpVersion", model.delete_pool_cidr, OWNER, "v6",
                  "10.0.0.0/8")
     assert model.utilisation("v6")["allocated_ips"] == 2**72

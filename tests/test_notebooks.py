@@ -28,10 +28,11 @@ def text(value: str | list[str]) -> str:
     return value if isinstance(value, str) else "".join(value)
 
 
-def test_the_six_notebooks_are_there_in_order():
+def test_the_notebooks_are_there_in_order():
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb", "02_sharing_a_pool.ipynb", "03_policy_testing.ipynb",
-        "04_capacity_whatif.ipynb", "05_conflicts_and_adoption.ipynb", "06_scale_out.ipynb"]
+        "04_capacity_whatif.ipynb", "05_conflicts_and_adoption.ipynb", "06_scale_out.ipynb",
+        "07_dual_stack.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -141,7 +141,8 @@ def test_the_model_asks_exactly_the_actions_the_record_declares(sim, name):
 @pytest.mark.parametrize(("call", "message"), [
     pytest.param(dict(vpc="v1", pool="hz", msk=20),
                  r"create_vpc: unknown argument 'msk' in create_vpc \(did you mean 'mask'\?\); "
-                 r"allowed arguments: vpc, pool, mask, cidr, region", id="typo"),
+                 r"allowed arguments: vpc, pool, mask, cidr, ipv6_pool, ipv6_mask, ipv6_cidr, "
+                 r"region", id="typo"),
     pytest.param(dict(vpc="v1", pool="hz", mask="24"),
                  r"create_vpc: mask must be an integer mask, not '24'", id="mask-as-text"),
     pytest.param(dict(vpc="v1", pool="hz", colour="red"),

@@ -280,7 +280,7 @@ def test_a_simulation_built_by_hand_round_trips(tmp_path):
     sim.org.add_account("net")
     sim.do("net", "create_ipam", ipam="ipam-6", region="r1")
     sim.do("net", "create_ipam_pool", ipam="ipam-6", pool="v6", scope="ipam-6-public",
-           cidrs=["2001:db8::/48"])
+           region="r1", cidrs=["2001:db8::/48"])
     sim.do("net", "create_ipam_pool_allocation", pool="v6", mask=56, allocation="lab")
     sim.save(tmp_path / "s.json")
     back = Simulation.restore(tmp_path / "s.json")

@@ -72,8 +72,8 @@ EXPECTED: dict[str, tuple[int, str]] = {
                                      r"allowed figures: pool, utilisation"),
     "check_without_figure.yaml": (6, r"^check of step 2: give at least one of utilisation, "
                                      r"provisioned_ips"),
-    "expect_two_keys.yaml": (10, r"^expect of step 1 \(create_vpc\): give exactly one of "
-                                 r"error, cidr, not error and cidr"),
+    "expect_two_keys.yaml": (10, r"^expect of step 1 \(create_vpc\): give error or cidr, "
+                                 r"not both"),
     "expect_unknown_error_code.yaml": (8, r"'Forbiden' is not an error code simkit knows "
                                           r"\(did you mean 'Forbidden'\?\)"),
     "expect_wrong_kind.yaml": (10, r"^unknown key 'pools' in expect of step 1 \(create_vpc\); "
@@ -348,8 +348,9 @@ def test_schema_accepts_the_example_and_refuses_structural_errors() -> None:
     for name in ("version_2.yaml", "step_two_kinds.yaml", "unknown_op.yaml",
                  "op_mask_and_cidr.yaml", "expect_two_keys.yaml", "demand_every_and_rate.yaml",
                  "check_unknown_figure.yaml", "quotas_unknown_key.yaml", "unknown_pool_key.yaml",
-                 "advance_3_days.yaml", "demand_count_many.yaml", "expect_wrong_kind.yaml",
-                 "pool_mask_33.yaml"):
+                 "advance_3_days.yaml", "demand_count_many.yaml", "expect_wrong_kind.yaml"):
+        # (a pool's mask over 32 is the loader's to refuse: the schema reads up to 128,
+        # as an IPv6 pool's masks go)
         bad = as_json(yaml.safe_load((MALFORMED / name).read_text(encoding="utf-8")))
         assert not validator.is_valid(bad), name
 

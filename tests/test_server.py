@@ -400,6 +400,13 @@ def _refused_steps():
         for position, step in enumerate(scenario.steps):
             if step.kind != "op" or OPERATIONS[step.op].wire is None or step.op in found:
                 continue
+            op = OPERATIONS[step.op]
+            carried = {arg.partition(".")[0] for arg in op.wire.params.values()
+                       if isinstance(arg, str)} | {op.makes, "ipam"}
+            if step.op.endswith("_resource_share_invitation"):
+                carried.add("share")                # named by its invitation on the wire
+            if set(step.args) - carried:     # an argument the API has no parameter for
+                continue
             event = next(e for e in run.log if e.source == "step" and e.step == step.index)
             if step.op == "create_ipam_pool" and ({"cidrs", "masks"} & set(step.args) or
                                                   event.error_code == "ResourceNotFound.Ipam"):
@@ -436,9 +443,11 @@ def _wire_params(sim, scenario, step):
                 params[name.replace(".N", f".{i}", 1)] = str(item)
         else:
             params[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    if op.name == "create_ipam_pool" and "IpamScopeId" not in params:    # the wire names
-        home = sim.model.ipams.get(args["ipam"])                          # the scope
-        params["IpamScopeId"] = home.scopes[0] if home else args["ipam"]
+    if op.name == "create_ipam_pool" and params.get("IpamScopeId", "public") == "public":
+        home = sim.model.ipams.get(args["ipam"])          # the wire names the scope: the
+        public = args.get("scope") == "public" or args.get("ip_version") == "IPv6"
+        params["IpamScopeId"] = (home.scopes[1 if public else 0] if home  # public one for
+                                 else args["ipam"])                       # IPv6
     if op.name in ("accept_resource_share_invitation", "reject_resource_share_invitation"):
         params["ResourceShareInvitationId"] = invitation_id(args["share"], step.actor)
     if op.product == "VPC" or op.wire.required.count("RegionId"):

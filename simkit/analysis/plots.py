@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
     from ..engine.simulation import Simulation
 
 __all__ = ["ACCESS_COLOURS", "TYPE_COLOURS", "account_colours", "address_map",
-           "history_timeline", "org_graph", "permission_heatmap", "pool_hierarchy",
-           "refusals_over_time", "utilisation_bars", "utilisation_over_time"]
+           "history_timeline", "ip_count_text", "org_graph", "permission_heatmap",
+           "pool_hierarchy", "refusals_over_time", "utilisation_bars", "utilisation_over_time"]
 
 #: Colours of the allocation types (address map, utilisation bars).
 TYPE_COLOURS = {"VPC": "#4c72b0", "Custom": "#dd8452", "IpamPool": "#8172b3"}
@@ -86,6 +87,28 @@ def account_colours(data: Any) -> dict[str, Any]:
 
 
 # -- utilisation ---------------------------------------------------------------------------
+def ip_count_text(n: int) -> str:
+    """An IP count as a label: digits up to 2**40, then exactly as ``m×2^k`` (m odd).
+
+    IPv6 counts are too long to read digit by digit; as a multiple of a power of two
+    they stay exact and show the block sizes (a /56 holds 2^72 addresses).  A count
+    whose odd factor has more than three digits is shown as ``≈2^x`` to two decimals.
+
+    >>> ip_count_text(65536), ip_count_text(2**72), ip_count_text(3 * 2**72)
+    ('65,536', '2^72', '3×2^72')
+    """
+    n = int(n)
+    if n < 1 << 40:
+        return f"{n:,}"
+    k = (n & -n).bit_length() - 1
+    m = n >> k
+    if m == 1:
+        return f"2^{k}"
+    if m < 1000:
+        return f"{m}×2^{k}"
+    return f"≈2^{math.log2(n):.2f}"
+
+
 def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """One horizontal bar per pool: its utilisation, split by allocation type.
 
@@ -105,7 +128,8 @@ def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.axvline(100, color="#333333", linestyle="--", linewidth=1)
     for i, row in enumerate(frame.itertuples(index=False)):
         ax.text(left[i] + 1.5, i, f"{row.utilisation:.1%}  "
-                f"({row.allocated_ips:,}/{row.provisioned_ips:,} IPs)", va="center", fontsize=8)
+                f"({ip_count_text(row.allocated_ips)}/{ip_count_text(row.provisioned_ips)} IPs)",
+                va="center", fontsize=8)
     ax.set_yticks(y, pools)
     ax.invert_yaxis()
     ax.set_xlim(0, 135)
@@ -184,7 +208,8 @@ def _fits(ax: Axes, text: str, width: float, height: float, fontsize: float) -> 
 
 def address_map(data: Any, pool: str, ax: Axes | None = None, *,
                 colour_by: str = "account", fontsize: float = 7,
-                colours: dict[str, Any] | None = None, unlabelled: int = 6) -> Axes:
+                colours: dict[str, Any] | None = None, unlabelled: int = 6,
+                scale: str | None = None) -> Axes:
     """The address space of one pool: provisioned CIDRs as a strip, allocations on it.
 
     Provisioned CIDRs are drawn side by side in address order, each as wide
@@ -196,13 +221,26 @@ def address_map(data: Any, pool: str, ax: Axes | None = None, *,
     it where it fits (else its mask, where that fits); the first
     ``unlabelled`` of those not written out in full are listed under the
     strip, with their holder.
+
+    ``scale="log"`` (the default for IPv6 pools, where a /56 is a 65536th of
+    a /40) draws every allocation and every maximal free block in address
+    order, each as wide as ``log2`` of its size plus one, so blocks of very
+    different sizes all stay visible and labelled; ``"linear"`` (the default
+    for IPv4) draws widths in proportion to size.
     """
     if colour_by not in ("account", "type"):
         raise ValueError(f"colour_by is 'account' or 'type', not {colour_by!r}")
     sim = _sim(data)
     model = sim.model
     p = model.pools[pool]
+    if scale is None:
+        scale = "log" if p.version == 6 else "linear"
+    if scale not in ("linear", "log"):
+        raise ValueError(f"scale is 'linear' or 'log', not {scale!r}")
     ax = _axes(ax, (10, 2.2))
+    if scale == "log":
+        return _log_map(model, p, ax, colour_by, fontsize,
+                        colours if colours is not None else account_colours(sim))
     cidrs = p.space.provisioned()
     total = sum(c.size for c in cidrs) or 1
     gap = 0.015 * total
@@ -273,7 +311,63 @@ def address_map(data: Any, pool: str, ax: Axes | None = None, *,
         ax.spines[side].set_visible(False)
     figures = model.utilisation(pool)
     ax.set_title(f"pool {pool}: {figures['utilisation']:.1%} of "
-                 f"{figures['provisioned_ips']:,} IPs allocated", fontsize=fontsize + 3)
+                 f"{ip_count_text(figures['provisioned_ips'])} IPs allocated",
+                 fontsize=fontsize + 3)
+    if keys:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=fontsize,
+                  frameon=False, title="type" if colour_by == "type" else "account",
+                  title_fontsize=fontsize)
+    return ax
+
+
+def _holder_of(model: Any, a: Any, colour_by: str) -> str:
+    if colour_by == "type":
+        return a.type
+    vpc = model.vpcs.get(a.resource) if a.type == "VPC" else None
+    return vpc.owner if vpc is not None else a.created_by
+
+
+def _log_map(model: Any, p: Any, ax: Axes, colour_by: str, fontsize: float,
+             accounts: dict[str, Any]) -> Axes:
+    """:func:`address_map` with ``scale="log"``: blocks in address order, width log2(size)+1."""
+    allocs = {a.cidr: a for a in model.allocations.values() if a.pool == p.id}
+    blocks = sorted([*allocs, *p.space.free_blocks()])
+    keys = list(dict.fromkeys(_holder_of(model, allocs[c], colour_by)
+                              for c in blocks if c in allocs))
+    colours = TYPE_COLOURS if colour_by == "type" else accounts
+    widths = [c.width - c.prefixlen + 1 for c in blocks]
+    total = sum(widths) or 1
+    ax.set_xlim(-0.01 * total, 1.01 * total)
+    ax.set_ylim(-0.35, 1.1)
+    x, drawn = 0.0, set()
+    for c, w in zip(blocks, widths, strict=True):
+        a = allocs.get(c)
+        if a is None:
+            ax.broken_barh([(x, w)], (0, 1), facecolor=_FREE, edgecolor="#999999", hatch="//",
+                           linewidth=0.8)
+            colour = "#333333"
+        else:
+            key = _holder_of(model, a, colour_by)
+            ax.broken_barh([(x, w)], (0, 1), facecolor=colours[key], edgecolor="white",
+                           linewidth=0.8, label=None if key in drawn else key)
+            drawn.add(key)
+            colour = "white"
+        label = str(c)
+        how = _fits(ax, label, w, 1.0, fontsize)
+        if how is not None:
+            ax.text(x + w / 2, 0.5, label, ha="center", va="center", fontsize=fontsize,
+                    color=colour, rotation=0 if how == "h" else 90)
+        x += w
+    ax.text(0, -0.08, ", ".join(str(c) for c in p.space.provisioned()), ha="left", va="top",
+            fontsize=fontsize, color="#333333")
+    ax.set_yticks([])
+    ax.set_xticks([])
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    figures = model.utilisation(p.id)
+    ax.set_title(f"pool {p.id}: {figures['utilisation']:.1%} of "
+                 f"{ip_count_text(figures['provisioned_ips'])} IPs allocated "
+                 "(block widths by log2 of size; hatched: free)", fontsize=fontsize + 3)
     if keys:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=fontsize,
                   frameon=False, title="type" if colour_by == "type" else "account",

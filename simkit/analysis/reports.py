@@ -8,7 +8,12 @@ all, keyed by the name the ``simkit report`` command writes them under.
 
 Resource discovery is the engine's (:meth:`~simkit.engine.Simulation.discovers`):
 a VPC CIDR from a pool lies in that pool's scope; an Unmanaged one lies in
-the default private scope of every IPAM that discovers its VPC.
+the default private scope (IPv4) or public scope (IPv6) of every IPAM that
+discovers its VPC.
+
+IP counts (every ``*_ips`` column) are exact Python ints in object columns,
+for IPv4 and IPv6 pools alike: an IPv6 /56 holds 2**72 addresses, more than
+an int64 column holds, and a float column would round it.
 
 Conflicts are found by one sweep over intervals sorted by their first
 address (:func:`overlapping_pairs`), never by comparing every pair, so the
@@ -96,22 +101,25 @@ CONFLICT_KINDS = ("overlap", "unmanaged_in_pool", "noncompliant", "reserved",
                   "connected_scopes")
 
 _INT = "int64"
+#: IP counts are exact Python ints in object columns: an IPv6 /56 alone holds 2**72
+#: addresses, past what an int64 column holds, and a float column would round them.
+_IPS = object
 _DTYPES: dict[tuple[str, ...], dict[str, str]] = {
-    UTILISATION_COLUMNS: {"depth": _INT, "provisioned_ips": _INT, "allocated_ips": _INT,
-                          "allocated_vpc_ips": _INT, "allocated_custom_ips": _INT,
-                          "allocated_ipam_pool_ips": _INT, "free_ips": _INT,
+    UTILISATION_COLUMNS: {"depth": _INT, "provisioned_ips": _IPS, "allocated_ips": _IPS,
+                          "allocated_vpc_ips": _IPS, "allocated_custom_ips": _IPS,
+                          "allocated_ipam_pool_ips": _IPS, "free_ips": _IPS,
                           "utilisation": "float64", "largest_free_mask": "Int64",
                           "free_blocks": _INT, "fragmentation": "float64"},
-    SCOPE_COLUMNS: {"pools": _INT, "provisioned_ips": _INT, "allocated_ips": _INT,
-                    "vpc_ips": _INT, "custom_ips": _INT, "free_ips": _INT,
+    SCOPE_COLUMNS: {"pools": _INT, "provisioned_ips": _IPS, "allocated_ips": _IPS,
+                    "vpc_ips": _IPS, "custom_ips": _IPS, "free_ips": _IPS,
                     "utilisation": "float64"},
-    ACCOUNT_COLUMNS: {"allocations": _INT, "vpc_ips": _INT, "custom_ips": _INT,
-                      "ipam_pool_ips": _INT, "allocated_ips": _INT, "pool_share": "float64"},
-    FOLDER_COLUMNS: {"depth": _INT, "accounts": _INT, "allocations": _INT, "vpc_ips": _INT,
-                     "custom_ips": _INT, "ipam_pool_ips": _INT, "allocated_ips": _INT,
+    ACCOUNT_COLUMNS: {"allocations": _INT, "vpc_ips": _IPS, "custom_ips": _IPS,
+                      "ipam_pool_ips": _IPS, "allocated_ips": _IPS, "pool_share": "float64"},
+    FOLDER_COLUMNS: {"depth": _INT, "accounts": _INT, "allocations": _INT, "vpc_ips": _IPS,
+                     "custom_ips": _IPS, "ipam_pool_ips": _IPS, "allocated_ips": _IPS,
                      "pool_share": "float64"},
-    SERIES_COLUMNS: {"step": "Int64", "provisioned_ips": _INT, "allocated_ips": _INT,
-                     "free_ips": _INT, "utilisation": "float64"},
+    SERIES_COLUMNS: {"step": "Int64", "provisioned_ips": _IPS, "allocated_ips": _IPS,
+                     "free_ips": _IPS, "utilisation": "float64"},
 }
 _TIMES = {SERIES_COLUMNS: "time", ALLOCATION_COLUMNS: "created_at"}
 _TIME = "datetime64[us, UTC]"

@@ -352,7 +352,8 @@ class Simulation:
         if operation.discovery:
             self.last_imports = self.model.auto_import(self.discovers)
         touched.update(a.pool for a in self.last_imports)
-        touched.update(p for p in (result.pool, args.get("pool")) if isinstance(p, str))
+        touched.update(p for p in (result.pool, args.get("pool"), args.get("ipv6_pool"))
+                       if isinstance(p, str))
         self._note_series(touched)
         return result
 
@@ -493,6 +494,8 @@ class Simulation:
         met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
         message = "" if result.items is None else ", ".join(result.items)
+        if result.ipv6_cidr is not None and result.ipv6_cidr != result.cidr:
+            message = f"ipv6_cidr {result.ipv6_cidr}"
         if met is False and expect is not None and expect.kind in ("pools", "cidrs",
                                                                    "allocations"):
             message = f"got [{message}]"
@@ -608,7 +611,8 @@ class Simulation:
         sim = cls(seed=seed, start=scenario.start, quotas=org.quotas, org=org)
         for ipam in scenario.ipams:
             _setup(file, ipam.line, f"ipam {ipam.id}", sim.model.create_ipam, ipam.owner,
-                   ipam.id, ipam.region, ipam.operating_regions, ipam.scopes)
+                   ipam.id, ipam.region, ipam.operating_regions, ipam.scopes,
+                   ipam.ipv6_ranges)
             for pool in ipam.pools:
                 rules = pool.rules
                 _setup(file, pool.line, f"pool {pool.id}", sim.model.create_pool, ipam.owner,
@@ -618,7 +622,8 @@ class Simulation:
                        max_mask=rules.max_mask if rules else None,
                        default_mask=rules.default_mask if rules else None,
                        auto_import=pool.auto_import, strategy=pool.strategy, name=pool.name,
-                       description=pool.description, cidrs=pool.cidrs, masks=pool.masks)
+                       description=pool.description, cidrs=pool.cidrs, masks=pool.masks,
+                       ip_version=pool.ip_version, isp=pool.isp)
         for reserved in scenario.reserved:
             if reserved.hold_in is None:
                 sim.reserved.append((reserved.name, parse_cidr(reserved.cidr)))
@@ -715,7 +720,8 @@ def _expect_text(expect: Any) -> str:
     value = expect.value
     if isinstance(value, list | tuple):
         value = "[" + ", ".join(str(v) for v in sorted(map(str, value))) + "]"
-    return f"{expect.kind}: {value}"
+    also = "" if getattr(expect, "ipv6_cidr", None) is None else f", ipv6_cidr: {expect.ipv6_cidr}"
+    return f"{expect.kind}: {value}{also}"
 
 
 def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple[bool | None,
@@ -731,12 +737,15 @@ def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple
         return False, text
     if kind == "success":
         return True, text
-    if kind == "cidr":
+    if kind in ("cidr", "ipv6_cidr"):
+        wanted = [(kind, expect.value)]
+        if getattr(expect, "ipv6_cidr", None) is not None:
+            wanted.append(("ipv6_cidr", expect.ipv6_cidr))
         try:
-            want = parse_cidr(str(expect.value))
+            return all(getattr(result, key) == parse_cidr(str(value))
+                       for key, value in wanted), text
         except DomainError:
             return False, text
-        return result.cidr == want, text
     got = sorted(result.items or ())
     try:
         if kind in ("cidrs", "allocations"):

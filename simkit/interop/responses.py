@@ -182,7 +182,7 @@ def pool_item(pool: Pool, ipam: Ipam, scope: Scope, *, shared: bool) -> dict[str
         "IpamRegionId": ipam.region,
         "IpamScopeId": pool.scope,
         "IpamScopeType": scope.kind,
-        "Ipv6Isp": "",
+        "Ipv6Isp": pool.isp or "",
         "IsShared": shared,
         "OwnerId": pool.owner,
         "PoolDepth": pool.depth,
@@ -228,19 +228,24 @@ def allocation_item(allocation: Allocation, pool: Pool, ipam: Ipam, *,
 
 
 # -- VPC 2016-04-28 --------------------------------------------------------------------------
-def vpc_item(vpc: Vpc) -> dict[str, Any]:
-    """One element of DescribeVpcs' ``Vpcs.Vpc``, with the API's XML-style wrappings."""
+def vpc_item(vpc: Vpc, isp: str | None = None) -> dict[str, Any]:
+    """One element of DescribeVpcs' ``Vpcs.Vpc``, with the API's XML-style wrappings.
+
+    ``isp`` is the ISP line of the VPC's IPv6 block (its pool's), when known.
+    """
     return {
         "CenStatus": "",
-        "CidrBlock": str(vpc.cidr),
+        "CidrBlock": "" if vpc.cidr is None else str(vpc.cidr),
         "CreationTime": "",
         "Description": "",
         "DhcpOptionsSetId": "",
         "DhcpOptionsSetStatus": "",
         "DnsHostnameStatus": "DISABLED",
-        "EnabledIpv6": False,
-        "Ipv6CidrBlock": "",
-        "Ipv6CidrBlocks": {"Ipv6CidrBlock": []},
+        "EnabledIpv6": vpc.ipv6_cidr is not None,
+        "Ipv6CidrBlock": "" if vpc.ipv6_cidr is None else str(vpc.ipv6_cidr),
+        "Ipv6CidrBlocks": {"Ipv6CidrBlock": [] if vpc.ipv6_cidr is None else [
+            {"Ipv6CidrBlock": str(vpc.ipv6_cidr),
+             "Ipv6Isp": isp or ""}]},
         "IsDefault": False,
         "NatGatewayIds": {"NatGatewayIds": []},
         "OwnerId": vpc.owner,

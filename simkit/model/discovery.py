@@ -3,9 +3,10 @@
 An IPAM discovers the VPCs in its operating regions that belong to its
 owner and, when its owner is a member of the resource directory, those of
 the other members (:func:`discovers`, docs/rules.md section 3).  :func:`resources` lists
-every VPC CIDR (primary, then secondary) in each scope that holds it: a
-pool's CIDR in its pool's scope, an Unmanaged CIDR in the default private
-scope of every IPAM that discovers its VPC.  :func:`resource_cidrs` adds the
+every VPC CIDR (IPv4 primary, IPv6 block, then secondary) in each scope that
+holds it: a pool's CIDR in its pool's scope, an Unmanaged CIDR in the default
+private scope (IPv4) or public scope (IPv6) of every IPAM that discovers its
+VPC.  :func:`resource_cidrs` adds the
 overlap status, as ListIpamResourceCidrs reports it.  Overlaps are found by
 one sweep over the blocks sorted by address (:func:`overlapping_pairs`),
 never by comparing every pair.
@@ -43,13 +44,13 @@ def resources(model: IpamModel, org: Organisation) -> list[dict[str, Any]]:
     discovering: dict[tuple[str, str], list[str]] = {}
     rows = []
     for vpc in model.vpcs.values():
-        if vpc.pool is not None and not vpc.secondary:     # the common case: one pool CIDR
-            cidrs = [(vpc.cidr, model.allocations[vpc.allocations[0]])]
+        if vpc.pool is not None and not vpc.secondary and vpc.ipv6_cidr is None:
+            cidrs = [(vpc.cidr, model.allocations[vpc.allocations[0]])]   # the common case
         else:
             unmanaged = model.unmanaged_cidrs(vpc)
             linked = {model.allocations[a].cidr: model.allocations[a] for a in vpc.allocations}
             cidrs = []
-            for cidr in [vpc.cidr, *vpc.secondary]:
+            for cidr in vpc.cidrs:
                 if cidr in unmanaged:
                     unmanaged.remove(cidr)
                     cidrs.append((cidr, None))
@@ -63,12 +64,13 @@ def resources(model: IpamModel, org: Organisation) -> list[dict[str, Any]]:
                 status, compliance, pool_id = "Managed", ("Compliant" if ok
                                                           else "Noncompliant"), pool.id
             else:
-                key = (vpc.owner, vpc.region)
-                if key not in discovering:
+                key = (vpc.owner, vpc.region, cidr.version)
+                if key not in discovering:     # IPv4 in the private, IPv6 in the public scope
+                    kind = "private" if cidr.version == 4 else "public"
                     discovering[key] = [
                         s for ipam in model.ipams.values() if discovers(org, ipam, vpc)
                         for s in ipam.scopes
-                        if model.scopes[s].default and model.scopes[s].kind == "private"]
+                        if model.scopes[s].default and model.scopes[s].kind == kind]
                 scopes = discovering[key]
                 status, compliance, pool_id = "Unmanaged", "Unmanaged", None
             for scope in scopes:

@@ -39,15 +39,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import fields, replace
 from typing import Any, Protocol
 
 from ..values.addresses import WIDTH, Cidr, check_mask, parse_cidr
+from ..values.addresses import ip_version as version_of
 from ..values.allocator import STRATEGIES, AddressSpace
 from ..values.errors import DomainError, StateError, UsageError
 from ..values.quotas import Quotas
 from ..values.state import Reader, check_attributes, encode_fields
-from .objects import ALLOCATION_TYPES, Allocation, Ipam, Pool, Scope, Vpc
+from .objects import ALLOCATION_TYPES, ISPS, Allocation, Ipam, Pool, Scope, Vpc
 from .permissions import ACTIONS
 from .vpcs import VpcRequests
 
@@ -63,6 +65,11 @@ __all__ = [
 ]
 
 _UNCHANGED: Any = ...
+
+#: The simulated cloud's IPv6 space (documentation space, docs/rules.md section 9): each (region,
+#: ISP line) gets the next /40 of it the first time a public top-level pool draws there.
+IPV6_CLOUD_SPACE = parse_cidr("2001:db8::/32")
+IPV6_RANGE_MASK = 40
 
 
 # -- access policy ---------------------------------------------------------------------
@@ -153,19 +160,25 @@ class IpamModel(VpcRequests):
         # derived: pool id -> {cidr: allocation id}, and IPs per allocation type
         self._index: dict[str, dict[Cidr, str]] = {}
         self._typed_ips: dict[str, dict[str, int]] = {}
+        # the default cloud IPv6 ranges carved so far, in order of first use
+        self._ipv6_ranges: dict[tuple[str, str], Cidr] = {}
 
     # -- IPAMs and scopes ------------------------------------------------------------
     def create_ipam(self, actor: str, ipam: str, region: str,
                     operating_regions: Iterable[str] = (),
-                    scopes: Iterable[str] = ()) -> Ipam:
+                    scopes: Iterable[str] = (),
+                    ipv6_ranges: Iterable[tuple[str, str, Cidr | str]] = ()) -> Ipam:
         """Create an IPAM owned by ``actor`` with its two default scopes.
 
         The default scopes are ``<ipam>-private`` (IPv4) and ``<ipam>-public``
         (IPv6); ``scopes`` adds custom private IPv4 scopes.  The home region
-        is always an operating region.
+        is always an operating region.  ``ipv6_ranges`` ``(region, isp, cidr)``
+        replaces the simulated cloud IPv6 space for this IPAM's public
+        top-level pools (see :meth:`ipv6_range`).
         """
         regions = tuple(dict.fromkeys([region, *_items("operating_regions", operating_regions)]))
         custom = _items("scopes", scopes)
+        ranges = _ipv6_ranges(ipam, regions, _items("ipv6_ranges", ipv6_ranges))
         scope_ids = [f"{ipam}-private", f"{ipam}-public", *custom]
         if ipam in self.ipams:
             raise DomainError("OperationDenied.ResourceExist", kind="IPAM", id=ipam)
@@ -176,7 +189,7 @@ class IpamModel(VpcRequests):
         self.quotas.check("ipams_per_region", owned_here,
                           subject=f"account {actor} in region {region}")
         self.quotas.check("scopes_per_ipam", 0, adding=len(scope_ids), subject=f"IPAM {ipam}")
-        new = Ipam(ipam, actor, region, regions, scope_ids)
+        new = Ipam(ipam, actor, region, regions, scope_ids, ranges)
         self.ipams[ipam] = new
         self.scopes[scope_ids[0]] = Scope(scope_ids[0], ipam, "private", 4, True)
         self.scopes[scope_ids[1]] = Scope(scope_ids[1], ipam, "public", 6, True)
@@ -215,14 +228,22 @@ class IpamModel(VpcRequests):
                     default_mask: int | None = None, auto_import: bool = False,
                     strategy: str = "first", name: str | None = None,
                     description: str | None = None, cidrs: Iterable[Cidr | str] = (),
-                    masks: Iterable[int] = ()) -> Pool:
+                    masks: Iterable[int] = (), ip_version: str | int | None = None,
+                    isp: str | None = None) -> Pool:
         """Create a pool, then provision ``cidrs`` and ``masks`` as :meth:`add_pool_cidr` would.
 
         A pool without ``source`` is a top-level pool of ``scope`` (default:
-        the IPAM's default private scope); with ``source`` it is a child pool
-        in its source's IPAM and scope, and inherits the source's region when
-        the source has one.  All or nothing: if any CIDR cannot be
-        provisioned, the pool is not created and nothing changes.
+        the IPAM's default private scope, or its public scope for
+        ``ip_version="IPv6"``; ``"public"`` names the IPAM's public scope);
+        with ``source`` it is a child pool in its source's IPAM and scope, and
+        inherits the source's region and ISP line when the source has them.
+        A pool's IP version is its scope's: private scopes hold IPv4, the
+        public scope IPv6 (``OperationDenied.IpVersionNotInScope``).  A public
+        top-level IPv6 pool needs a region, has an ISP line ``isp`` (default
+        ``BGP``), is provisioned by mask from the cloud's range
+        (:meth:`ipv6_range`), or holds the blocks ``cidrs`` declares.  All or
+        nothing: if any CIDR cannot be provisioned, the pool is not created
+        and nothing changes.
 
         Examples
         --------
@@ -243,8 +264,13 @@ class IpamModel(VpcRequests):
             raise DomainError("ResourceNotFound.IpamPool",
                               f"the source pool {source} is not a pool of IPAM {ipam}",
                               pool=source, ipam=ipam, actor=actor)
+        want = None if ip_version is None else version_of(ip_version)
         if src is None:
-            sc = self._scope(actor, home.scopes[0] if scope is None else scope, ipam=ipam)
+            if scope is None:
+                scope = home.scopes[1] if want == 6 else home.scopes[0]
+            elif scope == "public":
+                scope = home.scopes[1]
+            sc = self._scope(actor, scope, ipam=ipam)
         else:
             if scope is not None and scope != src.scope:
                 self._scope(actor, scope, ipam=ipam)
@@ -257,10 +283,16 @@ class IpamModel(VpcRequests):
         if strategy not in STRATEGIES:
             raise UsageError(f"unknown allocation strategy {strategy!r}; "
                              f"choose one of {', '.join(STRATEGIES)}")
+        if want is not None and want != sc.version:
+            raise DomainError("OperationDenied.IpVersionNotInScope", scope=sc.id,
+                              scope_version=sc.version, pool=pool, version=want)
+        isp = self._isp(pool, sc.version, src, isp)
+        public_top = src is None and sc.kind == "public"
         lo, hi, default = self._rules(pool, sc.version, min_mask, max_mask, default_mask)
+        by_mask_only = src is None and not public_top
         requests = [self._request(pool, sc.version, c, None, None, top=src is None)
                     for c in _items("cidrs", cidrs)]
-        requests += [self._request(pool, sc.version, None, m, None, top=src is None)
+        requests += [self._request(pool, sc.version, None, m, None, top=by_mask_only)
                      for m in _items("masks", masks)]
         # region
         if src is not None and src.region is not None:
@@ -272,6 +304,8 @@ class IpamModel(VpcRequests):
             raise DomainError("OperationDenied.RegionNotOperating", region=region, ipam=ipam)
         if auto_import and region is None:
             raise DomainError("OperationDenied.AutoImportNeedsRegion", pool=pool)
+        if public_top and region is None:
+            raise DomainError("MissingParam.PoolRegionId", pool=pool)
         # allocation rules: its own, then the source's for what it takes from the source
         if default is not None and not lo <= default <= hi:
             raise DomainError("OperationDenied.MaskOfCidrIsNotAllowed", mask=default, pool=pool,
@@ -286,21 +320,29 @@ class IpamModel(VpcRequests):
                               subject=f"pool {src.id}")
         in_scope = sum(1 for p in self.pools.values() if p.scope == sc.id)
         self.quotas.check("pools_per_scope", in_scope, subject=f"scope {sc.id}")
+        if public_top:
+            alike = sum(1 for p in self.pools.values() if p.scope == sc.id and p.source is None
+                        and p.region == region and p.isp == isp)
+            self.quotas.check("public_ipv6_top_pools_per_region_isp", alike,
+                              subject=f"IPAM {ipam} in region {region} on ISP line {isp}")
         if requests:
-            self.quotas.check("cidrs_per_pool", 0, adding=len(requests), subject=f"pool {pool}")
+            self.quotas.check(_cidr_quota(public_top), 0, adding=len(requests),
+                              subject=f"pool {pool}")
         # space, on a copy of the source's space
         new = Pool(pool, ipam, sc.id, home.owner, source, region, sc.version,
                    1 if src is None else src.depth + 1, lo, hi, default, auto_import, strategy,
                    name, description, AddressSpace(sc.version, name=pool, rng=self.rng),
-                   created_at=self.clock())
+                   created_at=self.clock(), isp=isp)
         work = src.space.copy() if src is not None and requests else None
         # a random-strategy source draws from the shared generator: a refusal puts it back
         drawn = self.rng.getstate() if self.rng is not None and requests else None
+        carved = dict(self._ipv6_ranges)
         try:
             taken = [self._provision(new, src, work, c, m) for c, m in requests]
         except DomainError:
             if drawn is not None:
                 self.rng.setstate(drawn)
+            self._ipv6_ranges = carved
             raise
         # commit
         self.pools[pool] = new
@@ -406,10 +448,15 @@ class IpamModel(VpcRequests):
         """
         p = self._pool(actor, pool, "add_ipam_pool_cidr")
         src = self.pools[p.source] if p.source is not None else None
-        c, m = self._request(pool, p.version, cidr, mask, None, top=src is None)
+        public_top = self._public_top(p)
+        if public_top and cidr is not None:
+            raise DomainError("OperationDenied.PublicTopLevelPoolByCidr", pool=pool, cidr=cidr)
+        c, m = self._request(pool, p.version, cidr, mask, None,
+                             top=src is None and not public_top)
         if src is not None:
             self._check_rules(src, m)
-        self.quotas.check("cidrs_per_pool", len(p.space.provisioned()), subject=f"pool {pool}")
+        self.quotas.check(_cidr_quota(public_top), len(p.space.provisioned()),
+                          subject=f"pool {pool}")
         got = self._provision(p, src, src.space if src is not None else None, c, m)
         if src is not None:
             self._record(src, got, "IpamPool", pool, actor, p.region)
@@ -571,6 +618,7 @@ class IpamModel(VpcRequests):
         new._counter = self._counter
         new._index = {k: dict(v) for k, v in self._index.items()}
         new._typed_ips = {k: dict(v) for k, v in self._typed_ips.items()}
+        new._ipv6_ranges = dict(self._ipv6_ranges)
         return new
 
     def fingerprint(self) -> tuple:
@@ -579,6 +627,7 @@ class IpamModel(VpcRequests):
             self._counter,
             *(tuple((k, _freeze(v)) for k, v in table.items())
               for table in (self.ipams, self.scopes, self.pools, self.vpcs, self.allocations)),
+            tuple(self._ipv6_ranges.items()),
         )
 
     # -- lookups (visibility) ----------------------------------------------------------
@@ -727,7 +776,9 @@ class IpamModel(VpcRequests):
         """Provision into ``p.space``: checked against the scope (top-level) or taken from
         ``src_space`` (child).  Raises before changing anything."""
         if src is None:
-            assert cidr is not None
+            carved = cidr is None
+            if carved:
+                cidr = self._carve(p, mask)
             for other in self.pools.values():
                 if other.scope != p.scope or other.source is not None or other.id == p.id:
                     continue
@@ -735,7 +786,10 @@ class IpamModel(VpcRequests):
                     if q.overlaps(cidr):
                         raise DomainError("OperationDenied.CidrConflict", cidr=cidr, other=q,
                                           other_pool=other.id)
-            return p.space.add_cidr(cidr)
+            got = p.space.add_cidr(cidr)
+            if carved and not self.ipams[p.ipam].ipv6_ranges:
+                self._ipv6_ranges.setdefault((p.region, p.isp), self._default_range(p))
+            return got
         assert src_space is not None
         got = src_space.claim(cidr) if cidr is not None else src_space.allocate(mask, src.strategy)
         try:
@@ -744,6 +798,96 @@ class IpamModel(VpcRequests):
             src_space.release(got)
             raise
         return got
+
+    def ipv6_range(self, ipam: str, region: str, isp: str = "BGP") -> Cidr | None:
+        """The cloud's IPv6 space the public top-level pools of ``ipam`` draw from there.
+
+        The IPAM's declared ``ipv6_ranges`` when it has any (None where they
+        name no range for this region and ISP line); else the simulated
+        default: a /40 of 2001:db8::/32 per (region, ISP line), handed out in
+        order of first use, the same for every IPAM.
+
+        Examples
+        --------
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou", ["cn-shanghai"])
+        >>> p = model.create_pool("netadmin", "ipam-main", "v6-sh", scope="public",
+        ...                       region="cn-shanghai", masks=[48])
+        >>> model.list_pool_cidrs("netadmin", "v6-sh")
+        [Cidr.parse('2001:db8::/48')]
+        >>> model.ipv6_range("ipam-main", "cn-shanghai"), model.ipv6_range("ipam-main", "x")
+        (Cidr.parse('2001:db8::/40'), Cidr.parse('2001:db8:100::/40'))
+        """
+        home = self.ipams[ipam]
+        if home.ipv6_ranges:
+            return next((c for r, i, c in home.ipv6_ranges if (r, i) == (region, isp)), None)
+        found = self._ipv6_ranges.get((region, isp))
+        if found is not None:
+            return found
+        n = len(self._ipv6_ranges)
+        if n >= 1 << (IPV6_RANGE_MASK - IPV6_CLOUD_SPACE.prefixlen):
+            return None
+        step = 1 << (128 - IPV6_RANGE_MASK)
+        return Cidr(6, IPV6_CLOUD_SPACE.value + n * step, IPV6_RANGE_MASK)
+
+    def _default_range(self, p: Pool) -> Cidr:
+        found = self.ipv6_range(p.ipam, p.region or "", p.isp or "BGP")
+        assert found is not None
+        return found
+
+    def _carve(self, p: Pool, mask: int) -> Cidr:
+        """The block a public top-level pool gets by mask: the first free one of its range."""
+        assert p.region is not None and p.isp is not None
+        whole = self.ipv6_range(p.ipam, p.region, p.isp)
+        if whole is None or mask < whole.prefixlen:
+            raise DomainError("OperationDenied.AvailableCidrInsufficient",
+                              f"the cloud has no IPv6 /{mask} block for region {p.region} on "
+                              f"ISP line {p.isp} (range {whole or 'none'})", pool=p.id,
+                              mask=mask)
+        space = AddressSpace(6, name=p.id)
+        space.add_cidr(whole)
+        for other in [*self.pools.values(), p]:
+            if not self._public_top(other):
+                continue
+            for q in other.space.provisioned():
+                if whole in q:
+                    raise space.insufficient(mask)
+                if q in whole:
+                    with suppress(DomainError):   # overlapping declared blocks: taken
+                        space.claim(q)
+        return space.allocate(mask)
+
+    def _public_top(self, p: Pool) -> bool:
+        return p.source is None and self.scopes[p.scope].kind == "public"
+
+    @staticmethod
+    def _isp(pool: str, version: int, src: Pool | None, isp: str | None) -> str | None:
+        """The ISP line of a new pool: None for IPv4, the source's for a child, default BGP."""
+        if version == 4:
+            if isp is not None:
+                raise DomainError("InvalidParameter", f"pool {pool} is IPv4: an ISP line "
+                                  f"({isp!r}) is for IPv6 pools only", value=isp)
+            return None
+        if src is not None:
+            if isp is not None and isp != src.isp:
+                raise DomainError("InvalidParameter", f"pool {pool} takes the ISP line "
+                                  f"{src.isp} of its source {src.id}, not {isp}", value=isp)
+            return src.isp
+        if isp is None:
+            return ISPS[0]
+        if isp not in ISPS:
+            raise DomainError("InvalidParameter", f"{isp!r} is not an ISP line: choose one of "
+                              f"{', '.join(ISPS)}", value=isp)
+        return isp
+
+    @staticmethod
+    def _check_version(p: Pool, version: int) -> None:
+        """``Mismatch.IpVersionAndIpamPoolIpVersion`` unless ``p`` is an IPv``version`` pool."""
+        if p.version != version:
+            raise DomainError("Mismatch.IpVersionAndIpamPoolIpVersion",
+                              f"pool {p.id} is IPv{p.version}, but the request asks for an "
+                              f"IPv{version} block", pool=p.id, version=version,
+                              pool_version=p.version)
 
     @staticmethod
     def _take(p: Pool, cidr: Cidr | None, mask: int) -> Cidr:
@@ -778,7 +922,8 @@ class IpamModel(VpcRequests):
     # -- saved state ----------------------------------------------------------------------
     #: The attributes :meth:`to_state` writes, :meth:`from_state` is given or rebuilds.
     _STATE = frozenset({"quotas", "rng", "clock", "access", "ipams", "scopes", "pools",
-                        "vpcs", "allocations", "_counter", "_index", "_typed_ips"})
+                        "vpcs", "allocations", "_counter", "_index", "_typed_ips",
+                        "_ipv6_ranges"})
 
     def to_state(self) -> dict[str, Any]:
         """The model as plain data (see :mod:`simkit.values.state`).
@@ -809,6 +954,8 @@ class IpamModel(VpcRequests):
                       for p in self.pools.values()],
             "allocations": [encode_fields(a) for a in self.allocations.values()],
             "vpcs": [encode_fields(v) for v in self.vpcs.values()],
+            "ipv6_ranges": [[region, isp, str(c)]
+                            for (region, isp), c in self._ipv6_ranges.items()],
         }
 
     @classmethod
@@ -872,6 +1019,10 @@ class IpamModel(VpcRequests):
                     raise item["allocations"].fail(f"ids of the VPC allocations of {vpc.id}")
             model.vpcs[_new_key(item, vpc.id, model.vpcs)] = vpc
         model._check_pool_tree(at)
+        if isinstance(at.value, dict) and "ipv6_ranges" in at.value:
+            for item in at["ipv6_ranges"].items():
+                region, isp, cidr = item.fixed(3)
+                model._ipv6_ranges[(region.str(), isp.str())] = cidr.cidr()
         at.done()
         return model
 
@@ -908,6 +1059,31 @@ class IpamModel(VpcRequests):
             if sorted(p.children) != sorted(q.id for q in self.pools.values()
                                             if q.source == p.id):
                 raise StateError(f"{where}: its children are not the pools whose source it is")
+
+
+def _cidr_quota(public_top: bool) -> str:
+    return "cidrs_per_public_ipv6_top_pool" if public_top else "cidrs_per_pool"
+
+
+def _ipv6_ranges(ipam: str, regions: tuple[str, ...],
+                 ranges: list) -> tuple[tuple[str, str, Cidr], ...]:
+    """Declared IPv6 ranges, checked: operating regions, known ISP lines, IPv6, once each."""
+    out: list[tuple[str, str, Cidr]] = []
+    for region, isp, cidr in ranges:
+        c = parse_cidr(cidr)
+        where = f"IPAM {ipam}: the IPv6 range {c} for {region} on {isp}"
+        if c.version != 6:
+            raise DomainError("InvalidParameter", f"{where} is not IPv6", value=str(c))
+        if isp not in ISPS:
+            raise DomainError("InvalidParameter", f"{where}: {isp!r} is not an ISP line "
+                              f"({', '.join(ISPS)})", value=isp)
+        if region not in regions:
+            raise DomainError("OperationDenied.RegionNotOperating", region=region, ipam=ipam)
+        if any((r, i) == (region, isp) for r, i, _ in out):
+            raise DomainError("InvalidParameter", f"{where}: that region and ISP line already "
+                              "have a range", value=str(c))
+        out.append((region, isp, c))
+    return tuple(out)
 
 
 def _new_key(at: Reader, key: str, table: dict[str, Any]) -> str:

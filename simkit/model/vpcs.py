@@ -30,11 +30,13 @@ simkit.DomainError: OperationDenied.IpamPoolNotInRegion: pool corp has no region
 
 from __future__ import annotations
 
+import random
 from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
 from ..values.addresses import Cidr, parse_cidr
+from ..values.addresses import ip_version as version_of
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import Quotas
 from .objects import Allocation, Ipam, Pool, Scope, Vpc
@@ -52,15 +54,24 @@ class VpcRequests:
     ipams: dict[str, Ipam]
     scopes: dict[str, Scope]
     quotas: Quotas
+    rng: random.Random | None
     access: Any                     # the model's access policy (ipam.Access)
 
     def create_vpc(self, actor: str, vpc: str, region: str, *, pool: str | None = None,
-                   mask: int | None = None, cidr: Cidr | str | None = None) -> Vpc:
+                   mask: int | None = None, cidr: Cidr | str | None = None,
+                   ipv6_pool: str | None = None, ipv6_mask: int | None = None,
+                   ipv6_cidr: Cidr | str | None = None) -> Vpc:
         """Create a VPC: from ``pool`` (a ``VPC`` allocation) or, without a pool, Unmanaged.
 
         From a pool the CIDR is ``cidr``, the next ``/mask`` block, or the
         next block of the pool's default mask.  Without a pool ``cidr`` is
-        the VPC's literal CIDR and no pool is involved.
+        the VPC's literal CIDR and no pool is involved.  ``ipv6_pool`` (an
+        IPv6 pool) gives the VPC an IPv6 block the same way, from
+        ``ipv6_cidr``, ``ipv6_mask`` or the pool's default mask; with or
+        without the IPv4 arguments, so one call makes a dual-stack VPC (or,
+        with no IPv4 argument, an IPv6-only one).  Both blocks or neither:
+        the IPv4 request is checked and taken, then the IPv6 one, and a
+        refusal of either changes nothing.
 
         Examples
         --------
@@ -70,39 +81,67 @@ class VpcRequests:
         ...                           cidr="10.1.0.0/16")
         >>> str(legacy.cidr), legacy.managed, legacy.allocations
         ('10.1.0.0/16', False, [])
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+        >>> _ = model.create_pool("netadmin", "ipam-main", "hz", region="cn-hangzhou",
+        ...                       cidrs=["10.0.0.0/16"])
+        >>> _ = model.create_pool("netadmin", "ipam-main", "hz6", scope="public",
+        ...                       region="cn-hangzhou", masks=[48])
+        >>> v = model.create_vpc("netadmin", "vpc-ds", "cn-hangzhou", pool="hz", mask=24,
+        ...                      ipv6_pool="hz6", ipv6_mask=56)
+        >>> str(v.cidr), str(v.ipv6_cidr)
+        ('10.0.0.0/24', '2001:db8::/56')
+        >>> model.create_vpc("netadmin", "vpc-x", "cn-hangzhou", pool="hz6", mask=56)
+        Traceback (most recent call last):
+        ...
+        simkit.DomainError: Mismatch.IpVersionAndIpamPoolIpVersion: pool hz6 is IPv6, but ...
         """
-        if pool is None:
-            if mask is not None:
-                raise DomainError("MissingParam.Ipv4IpamPoolId", vpc=vpc, mask=mask)
-            if vpc in self.vpcs:
-                raise DomainError("OperationDenied.VpcExist", vpc=vpc)
+        if pool is None and mask is not None:
+            raise DomainError("MissingParam.Ipv4IpamPoolId", vpc=vpc, mask=mask)
+        if ipv6_pool is None and (ipv6_mask is not None or ipv6_cidr is not None):
+            raise DomainError("MissingParam.Ipv6IpamPoolId", vpc=vpc)
+        p = self._pool(actor, pool, "create_vpc") if pool is not None else None
+        p6 = self._pool(actor, ipv6_pool, "create_vpc") if ipv6_pool is not None else None
+        if vpc in self.vpcs:
+            raise DomainError("OperationDenied.VpcExist", vpc=vpc)
+        if p is None and p6 is None:
             if cidr is None:
                 raise DomainError("MissingParam.CidrOrCidrMask",
                                   "a VPC without a pool needs a CIDR", vpc=vpc, pool=None)
             new = Vpc(vpc, actor, region, parse_cidr(cidr))
             self.vpcs[vpc] = new
             return new
-        p = self._pool(actor, pool, "create_vpc")
-        if vpc in self.vpcs:
-            raise DomainError("OperationDenied.VpcExist", vpc=vpc)
-        c, m = self._request(pool, p.version, cidr, mask, p.default_mask)
-        self._check_region(p, region)
-        self._check_rules(p, m)
-        got = self._take(p, c, m)
-        a = self._record(p, got, "VPC", vpc, actor, region)
-        new = Vpc(vpc, actor, region, got, pool, [a.id])
+        literal = parse_cidr(cidr) if p is None and cidr is not None else None
+        wanted = []       # (pool, explicit CIDR or None, mask), IPv4 first
+        for q, version, c, m in ((p, 4, cidr, mask), (p6, 6, ipv6_cidr, ipv6_mask)):
+            if q is not None:
+                self._check_version(q, version)
+                wanted.append((q, *self._request(q.id, version, c, m, q.default_mask)))
+        for q, _, _ in wanted:
+            self._check_region(q, region)
+        for q, _, m in wanted:
+            self._check_rules(q, m)
+        got = self._take_all(wanted)
+        made = [self._record(q, g, "VPC", vpc, actor, region)
+                for (q, _, _), g in zip(wanted, got, strict=True)]
+        new = Vpc(vpc, actor, region, got[0] if p is not None else literal, pool,
+                  [a.id for a in made])
+        if p6 is not None:
+            new.ipv6_cidr, new.ipv6_pool = got[-1], p6.id
         self.vpcs[vpc] = new
         return new
 
     def associate_vpc_cidr_block(self, actor: str, vpc: str, region: str, *, pool: str,
-                                 mask: int | None = None,
-                                 cidr: Cidr | str | None = None) -> Allocation:
+                                 mask: int | None = None, cidr: Cidr | str | None = None,
+                                 ip_version: str | int = "IPv4") -> Allocation:
         """Add a secondary CIDR from ``pool`` to a VPC of ``actor`` in ``region``.
 
         The pool is looked up first (``ResourceNotFound.IpamPool``), then the
         VPC: one that does not exist, is not the caller's or lies in another
         region is ``ResourceNotFound.Vpc``; then the caller must be allowed to
-        draw from the pool (``Forbidden``).
+        draw from the pool (``Forbidden``).  ``ip_version`` (``IPv4`` or
+        ``IPv6``) is the kind of block asked for; the pool must be of that
+        version.  A VPC holds at most 5 secondary CIDRs of each version
+        (quotas ``secondary_cidrs_per_vpc`` and ``secondary_ipv6_cidrs_per_vpc``).
 
         Examples
         --------
@@ -120,16 +159,34 @@ class VpcRequests:
         p = self._seen_pool(actor, pool)
         v = self._vpc(actor, vpc, region)
         self.access.check(actor, p, "associate_vpc_cidr_block")
-        c, m = self._request(pool, p.version, cidr, mask, p.default_mask)
+        version = version_of(ip_version)
+        self._check_version(p, version)
+        c, m = self._request(pool, version, cidr, mask, p.default_mask)
         self._check_region(p, region)
         self._check_rules(p, m)
-        held = sum(1 for s in v.secondary if s.version == p.version)
-        self.quotas.check("secondary_cidrs_per_vpc", held, subject=f"VPC {vpc}")
+        held = sum(1 for s in v.secondary if s.version == version)
+        self.quotas.check("secondary_cidrs_per_vpc" if version == 4
+                          else "secondary_ipv6_cidrs_per_vpc", held, subject=f"VPC {vpc}")
         got = self._take(p, c, m)
         a = self._record(p, got, "VPC", vpc, actor, region)
         v.allocations.append(a.id)
         v.secondary.append(got)
         return a
+
+    def _take_all(self, wanted: list[tuple[Pool, Cidr | None, int]]) -> list[Cidr]:
+        """Take each block in turn; when one is refused, give back those taken before it."""
+        got: list[Cidr] = []
+        drawn = self.rng.getstate() if self.rng is not None else None
+        try:
+            for q, c, m in wanted:
+                got.append(self._take(q, c, m))
+        except DomainError:
+            for (q, _, _), g in zip(wanted, got, strict=False):
+                q.space.release(g)
+            if drawn is not None:
+                self.rng.setstate(drawn)
+            raise
+        return got
 
     def delete_vpc(self, actor: str, vpc: str) -> None:
         """Delete a VPC of ``actor``, releasing every allocation still linked to it."""
@@ -151,9 +208,15 @@ class VpcRequests:
         [Cidr.parse('10.1.0.0/16')]
         """
         linked = [self.allocations[a].cidr for a in vpc.allocations]
-        if vpc.pool is not None:          # the primary's allocation comes first
-            linked = linked[1:]
-        out = [] if vpc.pool is not None else [vpc.cidr]
+        out = []
+        for c, managed in ((vpc.cidr, vpc.pool is not None),
+                           (vpc.ipv6_cidr, vpc.ipv6_pool is not None)):
+            if c is None:
+                continue
+            if managed:                     # the primaries' allocations come first
+                linked.remove(c)
+            else:
+                out.append(c)
         for c in vpc.secondary:
             if c in linked:
                 linked.remove(c)
@@ -260,4 +323,7 @@ class VpcRequests:
         v = self.vpcs[a.resource]
         if v.pool is not None and v.allocations[0] == a.id:
             v.pool = None
+        elif (v.ipv6_pool is not None and a.pool == v.ipv6_pool and a.cidr == v.ipv6_cidr
+              and v.allocations[1 if v.pool is not None else 0] == a.id):
+            v.ipv6_pool = None
         v.allocations.remove(a.id)

@@ -49,7 +49,7 @@ Examples
 >>> step.label, step.actor, step.args
 ('step 1 (create_vpc)', 'net', {'vpc': 'vpc-a', 'pool': 'corp', 'mask': 16})
 >>> step.expect, s.steps[1].duration
-(Expect(kind='cidr', value='10.0.0.0/16'), datetime.timedelta(days=8))
+(Expect(kind='cidr', value='10.0.0.0/16', ipv6_cidr=None), datetime.timedelta(days=8))
 >>> loads("version: 1\\nname: x\\norg: {management_account: m}\\nsteps: [{advance: 3 days}]\\n")
 ... # doctest: +ELLIPSIS
 Traceback (most recent call last):
@@ -506,10 +506,12 @@ class _Builder:
             for pool in item.get("pools", ()):
                 ipam_pools.append(self._pool(pool, item["id"], tuple(own_scopes), ipam_pools,
                                              pools))
+            ranges = tuple((r["region"], r["isp"], r["cidr"])
+                           for r in item.get("ipv6_ranges", ()))
             out.append(IpamSpec(id=item["id"], line=item.line, owner=item["owner"],
                                 region=item["region"], operating_regions=operating,
                                 scopes=tuple(own_scopes), scope_lines=tuple(own_scopes.lines),
-                                pools=tuple(ipam_pools)))
+                                pools=tuple(ipam_pools), ipv6_ranges=ranges))
         return out
 
     def _pool(self, item: _YMap, ipam: str, scopes: tuple[str, ...], earlier: list[PoolSpec],
@@ -523,10 +525,15 @@ class _Builder:
                            f"ipam {ipam!r} (declare the source pool first)",
                            item.value_lines["source"])
         scope = item.get("scope")
-        if scope is not None and scope not in scopes:
+        if scope is not None and scope not in scopes and scope != "public":
             raise _Invalid(f"{where}: scope {scope!r} is not a custom scope of ipam {ipam!r} "
                            f"(its scopes: {_words(scopes) or 'none'}; leave scope out for the "
-                           "default private scope)", item.value_lines["scope"])
+                           "default private scope, or write public for the IPv6 scope)",
+                           item.value_lines["scope"])
+        parent = next((p for p in earlier if p.id == source), None)
+        version = parent.version if parent is not None else (
+            6 if scope == "public" or (scope is None and item.get("ip_version") == "IPv6")
+            else 4)
         rules = None
         if "rules" in item:
             r = item["rules"]
@@ -534,11 +541,25 @@ class _Builder:
             _check_rules(rules, f"rules of {where}", item["rules"])
         cidrs = item.get("cidrs", _YList(item.line))
         masks = item.get("masks", _YList(item.line))
+        if version == 4:          # masks and rules read up to 128: an IPv4 pool's stop at 32
+            too_long = [(f"masks item {i}", m, line) for i, (m, line)
+                        in enumerate(zip(masks, masks.lines, strict=True), start=1) if m > 32]
+            if rules is not None:
+                too_long += [(f"rules: {key}", getattr(rules, key),
+                              item["rules"].value_lines[key])
+                             for key in ("min_mask", "max_mask", "default_mask")
+                             if (getattr(rules, key) or 0) > 32]
+            if too_long:
+                what, mask, line = too_long[0]
+                raise _Invalid(f"{where}: {what}: the mask {mask} is outside 0..32 for IPv4",
+                               line)
         return PoolSpec(id=pool_id, line=item.line, ipam=ipam, source=source, scope=scope,
                         region=item.get("region"), cidrs=tuple(cidrs), masks=tuple(masks),
                         cidr_lines=tuple(cidrs.lines), mask_lines=tuple(masks.lines),
                         rules=rules, auto_import=item["auto_import"], strategy=item["strategy"],
-                        name=item.get("name"), description=item.get("description"))
+                        name=item.get("name"), description=item.get("description"),
+                        ip_version=item.get("ip_version"), isp=item.get("isp"),
+                        version=version)
 
     def _vpcs(self, items: _YList) -> list[VpcSpec]:
         ids: dict[str, int] = {}
@@ -607,8 +628,10 @@ class _Builder:
         elif expect == "any":
             result = Expect("any")
         else:
-            (kind, value), = expect.items()
-            result = Expect(kind, tuple(value) if isinstance(value, list) else value)
+            given = dict(expect.items())
+            ipv6 = given.pop("ipv6_cidr", None) if len(given) > 1 else None
+            (kind, value), = given.items()
+            result = Expect(kind, tuple(value) if isinstance(value, list) else value, ipv6)
         region = None if op.own_region else item.get("region")
         return Step(index=index, line=line, kind="op", op=op.name, actor=item["as"], args=args,
                     region=region, expect=result)

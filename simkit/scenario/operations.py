@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.discovery import resource_cidrs
-from ..values.addresses import Cidr, parse_cidr
+from ..model.objects import ISPS
+from ..values.addresses import IP_VERSIONS, Cidr, parse_cidr
 from ..values.allocator import STRATEGIES
 from ..values.errors import UsageError
 from .records import Field, ListOf, Maybe, Record
@@ -86,6 +87,7 @@ class Result:
     resource: str | None = None
     cidr: Cidr | None = None
     items: tuple[str, ...] | None = None
+    ipv6_cidr: Cidr | None = None
 
 
 Handler = Callable[[Any, str, dict[str, Any], "str | None"], Result]
@@ -106,6 +108,8 @@ class Operation:
     summary : the argument column of the docs' operation table.
     gives : the ``expect`` key that fits its result (``cidr``, ``pools``,
         ``cidrs``, ``allocations``), or None.
+    also_gives : further ``expect`` keys it fits, which may be given with ``gives``
+        (``ipv6_cidr`` for a dual-stack VPC).
     exclusive, one_of : argument groups of which at most / exactly one is given.
     makes : the kind of id it creates (``vpc``, ``pool``, ``share``,
         ``allocation``, ``ipam``); its argument of that name holds the id.
@@ -132,6 +136,7 @@ class Operation:
     handler: Handler
     summary: str = ""
     gives: str | None = None
+    also_gives: tuple[str, ...] = ()
     exclusive: tuple[tuple[str, ...], ...] = ()
     one_of: tuple[tuple[str, ...], ...] = ()
     makes: str | None = None
@@ -248,7 +253,7 @@ def _create_ipam_pool(sim: Any, actor: str, a: dict[str, Any], region: str | Non
         region=a.get("region"), auto_import=a.get("auto_import", False),
         strategy=a.get("strategy", "first"), name=a.get("name"),
         description=a.get("description"), cidrs=a.get("cidrs", ()), masks=a.get("masks", ()),
-        **_rules(a))
+        ip_version=a.get("ip_version"), isp=a.get("isp"), **_rules(a))
     return Result(pool=pool.id, resource=pool.id)
 
 
@@ -279,9 +284,14 @@ def _delete_ipam_pool_cidr(sim: Any, actor: str, a: dict[str, Any],
 
 def _create_vpc(sim: Any, actor: str, a: dict[str, Any], region: str | None) -> Result:
     pool = a.get("pool")
-    vpc = sim.model.create_vpc(actor, a["vpc"], sim.model.request_region(pool, region, actor),
-                               pool=pool, mask=a.get("mask"), cidr=a.get("cidr"))
-    return Result(pool=pool, resource=vpc.id, cidr=vpc.cidr)
+    ipv6_pool = a.get("ipv6_pool")
+    where = sim.model.request_region(pool if pool is not None else ipv6_pool, region, actor)
+    vpc = sim.model.create_vpc(actor, a["vpc"], where, pool=pool, mask=a.get("mask"),
+                               cidr=a.get("cidr"), ipv6_pool=ipv6_pool,
+                               ipv6_mask=a.get("ipv6_mask"), ipv6_cidr=a.get("ipv6_cidr"))
+    return Result(pool=pool if pool is not None else ipv6_pool, resource=vpc.id,
+                  cidr=vpc.cidr if vpc.cidr is not None else vpc.ipv6_cidr,
+                  ipv6_cidr=vpc.ipv6_cidr)
 
 
 def _associate_vpc_cidr_block(sim: Any, actor: str, a: dict[str, Any],
@@ -289,7 +299,7 @@ def _associate_vpc_cidr_block(sim: Any, actor: str, a: dict[str, Any],
     pool = a.get("pool")
     alloc = sim.model.associate_vpc_cidr_block(
         actor, a["vpc"], sim.model.request_region(pool, region, actor), pool=pool,
-        mask=a.get("mask"), cidr=a.get("cidr"))
+        mask=a.get("mask"), cidr=a.get("cidr"), ip_version=a.get("ip_version", "IPv4"))
     return Result(pool=pool, resource=a["vpc"], cidr=alloc.cidr)
 
 
@@ -442,19 +452,24 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
          "source": _a(_ID, "source pool"), "scope": _a(_ID, "scope"),
          "region": _a(_REGION, "the new pool's region"), "rules": _a(_LOOSE_RULES),
          "cidrs": _a(ListOf(CidrText(strict=False)), "CIDRs to provision"),
-         "masks": _a(ListOf(Mask(strict=False)), "masks to provision from the source"),
+         "masks": _a(ListOf(Mask(strict=False)), "masks to provision from the source (a "
+                     "public top-level IPv6 pool: from the cloud's IPv6 range)"),
+         "ip_version": _a(Text(enum=tuple(IP_VERSIONS)), "IPv4 (default) or IPv6"),
+         "isp": _a(Text(enum=ISPS), "ISP line of a public IPv6 pool (default BGP)"),
          "auto_import": _a(Flag(), "adopt discovered unmanaged CIDRs"),
          "strategy": _a(Text(enum=STRATEGIES), "how blocks are chosen (simkit extension)"),
          "name": _a(Text(min_length=0), "display name"),
          "description": _a(Text(min_length=0), "description")},
-        _create_ipam_pool, "ipam, pool, source?, scope?, region?, rules?, cidrs?, masks?",
+        _create_ipam_pool, "ipam, pool, source?, scope?, region?, rules?, cidrs?, masks?, "
+        "ip_version?, isp?",
         makes="pool", resource="pool", discovery=True, actions=("create_ipam_pool",),
         own_region=True,
         wire=Wire({"IpamScopeId": "scope", "SourceIpamPoolId": "source",
               "PoolRegionId": "region", "AllocationMinCidrMask": "rules.min_mask",
               "AllocationMaxCidrMask": "rules.max_mask",
               "AllocationDefaultCidrMask": "rules.default_mask", "AutoImport": "auto_import",
-              "IpamPoolName": "name", "IpamPoolDescription": "description"},
+              "IpamPoolName": "name", "IpamPoolDescription": "description",
+              "IpVersion": "ip_version", "Ipv6Isp": "isp"},
              answer_resource("IpamPoolId"), required=("IpamScopeId", "RegionId"),
              new_id="ipam-pool", prepare=prepare_pool)),
     Operation(
@@ -494,23 +509,32 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
         "CreateVpc: from a pool (mask, cidr, or its default mask), or Unmanaged (cidr, no pool)",
         {"vpc": _a(_ID, "new VPC id", True),
          "pool": _a(_ID, "the pool (none: an Unmanaged VPC with the given cidr)"),
-         "mask": _MASK, "cidr": _CIDR},
+         "mask": _MASK, "cidr": _CIDR,
+         "ipv6_pool": _a(_ID, "the IPv6 pool of the VPC's IPv6 block"),
+         "ipv6_mask": _a(Mask(strict=False), "prefix length of the IPv6 block"),
+         "ipv6_cidr": _a(CidrText(strict=False), "an explicit IPv6 block (judged by the cloud)")},
         _create_vpc, "vpc, pool?, mask or cidr (no pool: an Unmanaged VPC of that cidr; "
-        "pool, neither: its default mask)",
-        gives="cidr", exclusive=(("mask", "cidr"),), makes="vpc", resource="vpc",
+        "pool, neither: its default mask), ipv6_pool? with ipv6_mask or ipv6_cidr "
+        "(dual-stack; neither: its default mask)",
+        gives="cidr", also_gives=("ipv6_cidr",),
+        exclusive=(("mask", "cidr"), ("ipv6_mask", "ipv6_cidr")), makes="vpc", resource="vpc",
         draws_space=True, discovery=True, actions=("create_vpc",),
         wire=Wire({"RegionId": "region", "Ipv4IpamPoolId": "pool", "Ipv4CidrMask": "mask",
-              "CidrBlock": "cidr"}, answer_create_vpc, required=("RegionId",), new_id="vpc",
-             label="VpcName")),
+              "CidrBlock": "cidr", "Ipv6IpamPoolId": "ipv6_pool", "Ipv6CidrMask": "ipv6_mask",
+              "Ipv6CidrBlock": "ipv6_cidr"}, answer_create_vpc, required=("RegionId",),
+             new_id="vpc", label="VpcName")),
     Operation(
         "associate_vpc_cidr_block", "AssociateVpcCidrBlock", "VPC",
         "AssociateVpcCidrBlock from a pool",
-        {"vpc": _VPC, "pool": _POOL, "mask": _MASK, "cidr": _CIDR},
-        _associate_vpc_cidr_block, "vpc, pool, mask or cidr", gives="cidr",
+        {"vpc": _VPC, "pool": _POOL, "mask": _MASK, "cidr": _CIDR,
+         "ip_version": _a(Text(enum=("IPv4", "IPv6", "IPV4", "IPV6")),
+                          "the kind of block: IPv4 (default) or IPv6")},
+        _associate_vpc_cidr_block, "vpc, pool, mask or cidr, ip_version?", gives="cidr",
         exclusive=(("mask", "cidr"),), resource="vpc", draws_space=True,
         actions=("associate_vpc_cidr_block",),
         wire=Wire({"VpcId": "vpc", "RegionId": "region", "IpamPoolId": "pool",
-              "SecondaryCidrMask": "mask", "SecondaryCidrBlock": "cidr"},
+              "SecondaryCidrMask": "mask", "SecondaryCidrBlock": "cidr",
+              "IpVersion": "ip_version", "Ipv6CidrMask": "mask", "IPv6CidrBlock": "cidr"},
              answer_associate_vpc)),
     Operation(
         "delete_vpc", "DeleteVpc", "VPC", "DeleteVpc (releases its allocations)", {"vpc": _VPC},

@@ -460,13 +460,18 @@ class CidrText(_Type):
 
 @dataclass(frozen=True, eq=False)
 class Mask(_Type):
-    """A prefix length.  ``strict``: IPv4 0..32 now (declarative sections); else any int."""
+    """A prefix length.  ``strict``: 0..``width`` now (declarative sections); else any int.
+
+    ``width`` is 32 (IPv4) or 128 (a pool's masks and rules, which may be IPv6: the
+    loader checks an IPv4 pool's against 32).
+    """
 
     doc: str = ""
     strict: bool = True
+    width: int = 32
 
     def describe(self) -> str:
-        return "a mask from 0 to 32" if self.strict else "an integer mask"
+        return f"a mask from 0 to {self.width}" if self.strict else "an integer mask"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
@@ -476,13 +481,13 @@ class Mask(_Type):
             raise at.wrong(self, value)
         if self.strict:
             try:
-                check_mask(value, 4)
+                check_mask(value, 4 if self.width == 32 else 6)
             except DomainError as err:
                 raise at.note(err.message) from None
         return value
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 0, "maximum": 32} if self.strict \
+        return {"type": "integer", "minimum": 0, "maximum": self.width} if self.strict \
             else {"type": "integer"}
 
 

@@ -65,6 +65,9 @@ class PoolSpec:
     strategy : how blocks are chosen: ``first`` (the cloud's rule, default),
         ``best``, ``last`` or ``random`` (a simkit extension).
     name, description : display fields, or None.
+    ip_version : ``IPv4`` or ``IPv6`` as given, or None (the scope's, or the source's).
+    isp : the ISP line of an IPv6 pool as given, or None (BGP, or the source's).
+    version : 4 or 6, the pool's IP version as the file states it.
     """
 
     id: str
@@ -82,6 +85,9 @@ class PoolSpec:
     strategy: str = "first"
     name: str | None = None
     description: str | None = None
+    ip_version: str | None = None
+    isp: str | None = None
+    version: int = 4
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class IpamSpec:
         are not listed.
     scope_lines : the line of each custom scope.
     pools : its pools, in file order (a source always before its children).
+    ipv6_ranges : the declared cloud IPv6 ranges ``(region, isp, cidr)``, in file order.
     """
 
     id: str
@@ -109,6 +116,7 @@ class IpamSpec:
     scopes: tuple[str, ...] = ()
     scope_lines: tuple[int, ...] = ()
     pools: tuple[PoolSpec, ...] = ()
+    ipv6_ranges: tuple[tuple[str, str, Cidr], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,11 +226,14 @@ class Expect:
     ``"any"`` (judge nothing, ``value`` None), ``"error"`` (``value`` is the
     code), ``"cidr"`` (``value`` is the CIDR text as written), or ``"pools"``,
     ``"cidrs"``, ``"allocations"`` (``value`` is a tuple of strings, order
-    ignored when judged).
+    ignored when judged); ``"ipv6_cidr"`` (``value`` is the IPv6 block as
+    written).  ``ipv6_cidr`` is the IPv6 block a ``"cidr"`` expectation also
+    asks of a dual-stack VPC, or None.
     """
 
     kind: str
     value: Any = None
+    ipv6_cidr: Any = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ import json
 import os
 from typing import Any
 
+from ..model.objects import ISPS
+from ..values.addresses import IP_VERSIONS
 from ..values.allocator import STRATEGIES
 from ..values.quotas import QUOTAS
 from .operations import _ID, _REGION, OPERATIONS, Operation
@@ -61,10 +63,10 @@ _RULES = Record("rules", {
     "default_mask": Field(Mask(strict=False), doc="mask used when a request gives none"),
 }, doc="allocation rules (judged by the cloud when the step runs)", name="op_rules")
 _RULES = Record("rules", {
-    "min_mask": Field(Mask(), doc="smallest mask (largest block) allowed"),
-    "max_mask": Field(Mask(), doc="largest mask (smallest block) allowed"),
-    "default_mask": Field(Mask(), doc="mask used when a request gives none"),
-}, doc="allocation rules of a pool", name="rules")
+    "min_mask": Field(Mask(width=128), doc="smallest mask (largest block) allowed"),
+    "max_mask": Field(Mask(width=128), doc="largest mask (smallest block) allowed"),
+    "default_mask": Field(Mask(width=128), doc="mask used when a request gives none"),
+}, doc="allocation rules of a pool (0..32 for IPv4, 0..128 for IPv6)", name="rules")
 
 _NAMED["folder"] = Record("folder", {
     "name": Field(Text(hint="a folder name"), required=True, doc="the folder's name"),
@@ -88,10 +90,18 @@ _ORG = Record("org", {
 _POOL = Record("pool", {
     "id": Field(_ID, required=True, doc="unique pool id"),
     "source": Field(_ID, doc="source pool (declared earlier in the same IPAM); none: top level"),
-    "scope": Field(_ID, doc="a custom scope of the IPAM; none: the default private scope"),
+    "scope": Field(_ID, doc="a custom scope of the IPAM, or public (the IPAM's public IPv6 "
+                            "scope); none: the default private scope (public for IPv6)"),
+    "ip_version": Field(Text(enum=tuple(IP_VERSIONS)),
+                        doc="IPv4 (default) or IPv6 (pools of the public scope)"),
+    "isp": Field(Text(enum=ISPS), doc="ISP line of a public IPv6 pool (default BGP; a child "
+                                     "takes its source's)"),
     "region": Field(_REGION, doc="the pool's region (one of the IPAM's operating regions)"),
-    "cidrs": Field(ListOf(CidrText()), doc="CIDRs provisioned explicitly"),
-    "masks": Field(ListOf(Mask()), doc="blocks provisioned by mask from the source pool"),
+    "cidrs": Field(ListOf(CidrText()), doc="CIDRs provisioned explicitly (a public top-level "
+                                          "IPv6 pool: the block it already holds)"),
+    "masks": Field(ListOf(Mask(width=128)),
+                   doc="blocks provisioned by mask from the source pool (a public top-level "
+                       "IPv6 pool: from the cloud's IPv6 range)"),
     "rules": Field(_RULES),
     "auto_import": Field(Flag(), default=False, doc="adopt discovered unmanaged CIDRs"),
     "strategy": Field(Text(enum=STRATEGIES), default="first",
@@ -100,6 +110,12 @@ _POOL = Record("pool", {
     "description": Field(Text(min_length=0), doc="description"),
 }, doc="an IPAM pool", label="id", name="pool")
 
+_IPV6_RANGE = Record("IPv6 range", {
+    "region": Field(_REGION, required=True, doc="an operating region of the IPAM"),
+    "isp": Field(Text(enum=ISPS), default=ISPS[0], doc="the ISP line (default BGP)"),
+    "cidr": Field(CidrText(), required=True, doc="the IPv6 block the cloud hands out from"),
+}, doc="the cloud's IPv6 space for one region and ISP line", name="ipv6_range")
+
 _IPAM = Record("ipam", {
     "id": Field(_ID, required=True, doc="unique IPAM id"),
     "owner": Field(AccountRef(), required=True, doc="the account that owns the IPAM"),
@@ -107,6 +123,10 @@ _IPAM = Record("ipam", {
     "operating_regions": Field(ListOf(_REGION),
                                doc="operating regions (the home region is always one)"),
     "scopes": Field(ListOf(_ID), doc="custom private scopes, besides the two defaults"),
+    "ipv6_ranges": Field(ListOf(_IPV6_RANGE),
+                         doc="the cloud's IPv6 space for this IPAM's public top-level pools, "
+                             "replacing the default (a /40 of 2001:db8::/32 per region and "
+                             "ISP line)"),
     "pools": Field(ListOf(_POOL), doc="pools, each source before its children"),
 }, doc="an IPAM", label="id", name="ipam")
 
@@ -174,6 +194,8 @@ _CHECK = Tagged("check", {
 
 _EXPECT_VALUES: dict[str, Field] = {
     "cidr": Field(CidrText(strict=False), doc="it must succeed and give this CIDR"),
+    "ipv6_cidr": Field(CidrText(strict=False),
+                       doc="it must succeed and give the VPC this IPv6 block"),
     "pools": Field(ListOf(_ID), doc="exactly these pools (order ignored)"),
     "cidrs": Field(ListOf(CidrText(strict=False)), doc="exactly these CIDRs (order ignored)"),
     "allocations": Field(ListOf(CidrText(strict=False)),
@@ -183,11 +205,17 @@ _EXPECT_VALUES: dict[str, Field] = {
 
 def _op_record(spec: Operation) -> Record:
     outcome = {"error": Field(ErrorCodeText(), doc="it must fail with exactly this code")}
-    if spec.gives:
-        outcome[spec.gives] = _EXPECT_VALUES[spec.gives]
-    expect = Choice((Text(enum=("any",)),
-                     Record("expect", outcome, doc="what the step must give",
-                            one_of=(tuple(outcome),), name=f"expect_{spec.gives or 'none'}")),
+    for key in filter(None, (spec.gives, *spec.also_gives)):
+        outcome[key] = _EXPECT_VALUES[key]
+    if len(outcome) <= 2:
+        given = Record("expect", outcome, doc="what the step must give",
+                       one_of=(tuple(outcome),), name=f"expect_{spec.gives or 'none'}")
+    else:      # several results (a dual-stack VPC's CIDRs): any of them, but not with error
+        given = Record("expect", outcome, doc="what the step must give",
+                       any_of=(tuple(outcome),),
+                       exclusive=tuple(("error", key) for key in outcome if key != "error"),
+                       name="expect_" + "_".join(list(outcome)[1:]))
+    expect = Choice((Text(enum=("any",)), given),
                     doc="absent: must succeed; any: judge nothing")
     fields = {
         "op": Field(Text(enum=(spec.name,)), required=True, doc=spec.doc),

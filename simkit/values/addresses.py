@@ -26,10 +26,13 @@ import netaddr
 
 from .errors import DomainError
 
-__all__ = ["WIDTH", "Cidr", "check_mask", "parse_cidr"]
+__all__ = ["IP_VERSIONS", "WIDTH", "Cidr", "check_mask", "ip_version", "parse_cidr"]
 
 #: Address width in bits, by IP version.
 WIDTH = {4: 32, 6: 128}
+
+#: The IP versions by the cloud's name (``IpVersion``).
+IP_VERSIONS = {"IPv4": 4, "IPv6": 6}
 
 
 class Cidr(NamedTuple):
@@ -117,6 +120,26 @@ def check_mask(mask: object, version: int = 4) -> int:
     if not 0 <= mask <= width:
         raise DomainError("IllegalParam.CidrMask", mask=mask, max_mask=width, version=version)
     return mask
+
+
+def ip_version(value: object) -> int:
+    """The IP version 4 or 6 of ``value``: ``IPv4``, ``IPv6`` (any case), 4 or 6.
+
+    >>> ip_version("IPv6"), ip_version("IPV4"), ip_version(6)
+    (6, 4, 6)
+    >>> ip_version("IPv5")
+    Traceback (most recent call last):
+    ...
+    simkit.DomainError: InvalidParameter: 'IPv5' is not an IP version: write IPv4 or IPv6
+    """
+    if value in (4, 6) and not isinstance(value, bool):
+        return int(value)  # type: ignore[call-overload]
+    if isinstance(value, str):
+        for name, version in IP_VERSIONS.items():
+            if value.lower() == name.lower():
+                return version
+    raise DomainError("InvalidParameter", f"{value!r} is not an IP version: write IPv4 or IPv6",
+                      value=value)
 
 
 def parse_cidr(text: object) -> Cidr:

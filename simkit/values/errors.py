@@ -137,6 +137,12 @@ ERROR_CODES: dict[str, ErrorCode] = _codes(
     ErrorCode("MissingParam.Ipv4IpamPoolId", 400,
               "VPC {vpc}: a mask needs a pool to draw from; give the pool, or the VPC's CIDR",
               "simkit"),
+    ErrorCode("MissingParam.Ipv6IpamPoolId", 400,
+              "VPC {vpc}: an IPv6 mask or CIDR needs an IPv6 pool to draw from; give "
+              "ipv6_pool", "simkit"),
+    ErrorCode("MissingParam.PoolRegionId", 400,
+              "pool {pool} is a public top-level IPv6 pool: give it a region (the cloud hands "
+              "out IPv6 space per region and ISP line)", "simkit"),
     ErrorCode("IllegalParam.CidrMask", 400,
               "the mask {mask} is outside 0..{max_mask} for IPv{version}"),
     ErrorCode("InvalidParameter", 400, "{value!r} is not a valid CIDR: {reason}"),
@@ -178,6 +184,12 @@ ERROR_CODES: dict[str, ErrorCode] = _codes(
     ErrorCode("OperationDenied.ScopeMismatch", 400,
               "a child pool lives in the scope {source_scope} of its source {source}, "
               "not in {scope}", "simkit"),
+    ErrorCode("OperationDenied.IpVersionNotInScope", 400,
+              "scope {scope} holds IPv{scope_version} pools only, so pool {pool} cannot be "
+              "IPv{version} (private scopes hold IPv4, the public scope IPv6)", "simkit"),
+    ErrorCode("OperationDenied.PublicTopLevelPoolByCidr", 400,
+              "pool {pool} is a public top-level IPv6 pool: the cloud hands out its block, so "
+              "provision it by mask", "simkit"),
     ErrorCode("OperationDenied.TopLevelPoolByMask", 400,
               "pool {pool} is a top-level pool: it is provisioned by explicit CIDR only",
               "simkit"),

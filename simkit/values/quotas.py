@@ -43,6 +43,7 @@ class Quota:
 _RD = "Resource Directory limits (docs/rules.md section 1)"
 _IPAM = "VPC IPAM limits (docs/rules.md section 2)"
 _RS = "Resource Sharing limits (docs/rules.md section 4)"
+_IPV6 = "IPv6 limits of VPC IPAM (docs/rules.md section 9)"
 
 #: Every quota, keyed by its snake_case key.
 QUOTAS: dict[str, Quota] = {q.key: q for q in (
@@ -59,6 +60,12 @@ QUOTAS: dict[str, Quota] = {q.key: q for q in (
     Quota("cidrs_per_pool", "CidrsPerPool", 50, "provisioned CIDRs per pool", _IPAM),
     Quota("secondary_cidrs_per_vpc", "SecondaryCidrsPerVpc", 5,
           "secondary IPv4 CIDRs per VPC", _IPAM),
+    Quota("secondary_ipv6_cidrs_per_vpc", "SecondaryIpv6CidrsPerVpc", 5,
+          "secondary IPv6 CIDRs per VPC", _IPV6),
+    Quota("public_ipv6_top_pools_per_region_isp", "PublicIpv6TopPoolsPerRegionIsp", 1,
+          "public top-level IPv6 pools per region and ISP line in one IPAM", _IPV6),
+    Quota("cidrs_per_public_ipv6_top_pool", "CidrsPerPublicIpv6TopPool", 1,
+          "provisioned CIDRs per public top-level IPv6 pool", _IPV6),
     Quota("shares_per_pool", "SharesPerPool", 100, "resource shares per pool", _RS),
     Quota("pools_shared_per_account", "PoolsSharedPerAccount", 100,
           "pools shared with one account", _RS),
