@@ -93,8 +93,8 @@ def test_dump_takes_a_simulation_or_a_run_and_nothing_else(tmp_path):
     a = {p.name: p.read_text() for p in dump(result, tmp_path / "a")}
     b = {p.name: p.read_text() for p in dump(result.simulation, tmp_path / "b")}
     assert a == b
-    with pytest.raises(simkit.UsageError, match="not supported yet"):
-        dump("http://127.0.0.1:8765", tmp_path / "c")
+    with pytest.raises(simkit.UsageError, match="a Simulation, a Run, or a running server"):
+        dump(42, tmp_path / "c")
 
 
 # -- malformed input: one line naming the file and the field -------------------------------

@@ -569,7 +569,9 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                  f"  account: {_s(a)}"] for a in sorted(former)]
     grant, revoke = _bridges(creators_of(steps_vpc + steps_custom), pools, share_info,
                              org, w)
-    steps = (steps_share + steps_accept + grant + steps_vpc + steps_custom + revoke
+    # named allocations before the VPCs: the ids a run gives the VPCs' allocations
+    # (``alloc-N``) then never take a name a later step gives
+    steps = (steps_share + steps_accept + grant + steps_custom + steps_vpc + revoke
              + steps_delete + rules_steps + removals)
     if steps or checks:
         w.add("")

@@ -1,4 +1,4 @@
-"""Write the state of a simulation as the JSON the cloud's List and Describe calls return.
+"""Write the state of a simulation, or of a running server, as the cloud's List answers.
 
 :func:`dump` writes one file per page of each call, named
 ``ACTION[.PARAMETER].PAGE.json`` (``ListIpamPools.1.json``,
@@ -13,6 +13,11 @@ ListIpamPoolAllocations (one series per pool), DescribeVpcs,
 ListResourceShares, ListResourceShareAssociations (targets and resources),
 and the resource directory: GetResourceDirectory, ListAccounts and
 ListFoldersForParent (one series per parent folder).
+
+From a running ``simkit serve`` (an endpoint or its URL), :func:`dump`
+makes the same calls through the official SDK clients as one account
+(:mod:`.remote`) and writes that account's answers, without the resource
+directory calls, which the server does not serve.
 
 Examples
 --------
@@ -38,6 +43,7 @@ from typing import Any
 from ..engine.simulation import Simulation
 from ..values.errors import UsageError
 from . import responses as r
+from .remote import endpoint_responses, is_endpoint
 
 __all__ = ["DIRECTORY_ID", "ROOT_FOLDER_ID", "dump", "folder_ids", "state_responses"]
 
@@ -48,8 +54,8 @@ DIRECTORY_ID, ROOT_FOLDER_ID = "rd-simkit", "r-root"
 def _simulation(source: Any) -> Simulation:
     sim = getattr(source, "simulation", source)
     if not isinstance(sim, Simulation):
-        raise UsageError(f"dump takes a Simulation or a Run, not {type(source).__name__}; "
-                         "calling a running server is not supported yet")
+        raise UsageError(f"dump takes a Simulation, a Run, or a running server (an endpoint "
+                         f"or an http:// URL), not {type(source).__name__}")
     return sim
 
 
@@ -151,20 +157,49 @@ def state_responses(source: Any, *, max_results: int = 10) -> dict[str, list[dic
     return out
 
 
-def dump(source: Any, directory: str | Path, *, max_results: int = 10) -> list[Path]:
-    """Write the List/Describe answers of a simulation (or a Run) into ``directory``.
+def dump(source: Any, directory: str | Path, *, max_results: int = 10,
+         account: str | None = None, region: str = "cn-hangzhou",
+         access_key_id: str | None = None, access_key_secret: str = "unused") -> list[Path]:
+    """Write the List/Describe answers of a simulation, a Run or a running server.
 
     One file per page, ``SERIES.PAGE.json``; the directory is created if
-    needed.  Returns the paths written, sorted.  Dumping from a running
-    ``simkit serve`` endpoint is not available yet: ``source`` must be a
-    :class:`~simkit.engine.simulation.Simulation` or a
-    :class:`~simkit.analysis.runs.Run`.
+    needed.  Returns the paths written, sorted.
+
+    ``source`` is a :class:`~simkit.engine.simulation.Simulation` or a
+    :class:`~simkit.analysis.runs.Run` (every object of the state), or a
+    running ``simkit serve``: the endpoint :func:`simkit.serve` gives, or its
+    URL (``"http://127.0.0.1:8765"``).  A server is called through the
+    official SDK clients as ``account`` (required), in ``region``: the
+    answers are what that account sees, and the resource directory calls,
+    which the server does not serve, are left out (the import then takes
+    every account for a member).  The access key id is the account name
+    unless the scenario declares ``access_keys``: then give
+    ``access_key_id`` and ``access_key_secret``.  ``account``, ``region`` and
+    the keys apply to a server only.
+
+    Examples
+    --------
+    A running server, dumped as the account that owns the pools::
+
+        with simkit.serve("scenarios/share_ipam_pool.yaml") as endpoint:
+            simkit.dump(endpoint, "state", account="netadmin")
     """
-    answers = state_responses(source, max_results=max_results)
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a directory; give a directory to "
                          "write the responses into")
+    if is_endpoint(source):
+        answers = endpoint_responses(source, account=account or "", region=region,
+                                     access_key_id=access_key_id,
+                                     access_key_secret=access_key_secret,
+                                     max_results=max_results)
+    else:
+        given = [name for name, value in (("account", account), ("access_key_id",
+                 access_key_id)) if value is not None]
+        if given:
+            raise UsageError(f"dump: {', '.join(given)} applies to a running server only; a "
+                             "simulation's dump holds every account's objects")
+        answers = state_responses(source, max_results=max_results)
     try:
         target.mkdir(parents=True, exist_ok=True)
         written = []
