@@ -676,11 +676,14 @@ class Endpoint:
 
 @contextlib.contextmanager
 def serve(scenario: Any = None, *, host: str = "127.0.0.1", port: int = 0,
-          region: str = "cn-hangzhou") -> Iterator[Endpoint]:
+          region: str = "cn-hangzhou", record: Any = None,
+          clock: str = "frozen") -> Iterator[Endpoint]:
     """Run the cloud's API over ``scenario`` in a background thread while the block runs.
 
     ``scenario`` is a path, a loaded :class:`~simkit.scenario.loader.Scenario`, or None
     (an empty directory with one account, ``admin``).  ``port=0`` picks a free port.
+    ``record`` is a session file to record every call to (and to carry on from, when it
+    exists: see :meth:`CloudApi.recording`); ``clock`` is ``"frozen"`` or ``"wall"``.
 
     Examples
     --------
@@ -690,12 +693,14 @@ def serve(scenario: Any = None, *, host: str = "127.0.0.1", port: int = 0,
     ...         json.load(answer)
     []
     """
-    if scenario is None:
-        api = CloudApi.empty(region=region)
+    if scenario is not None and not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    if record is not None:
+        api, _ = CloudApi.recording(record, scenario, region=region, clock=clock)
+    elif scenario is None:
+        api = CloudApi.empty(region=region, clock=clock)
     else:
-        if not isinstance(scenario, Scenario):
-            scenario = load(scenario)
-        api = CloudApi(scenario, region=region)
+        api = CloudApi(scenario, region=region, clock=clock)
     server = make_server(api, host, port)
     thread = threading.Thread(target=server.serve_forever, name="simkit-serve", daemon=True)
     thread.start()
@@ -705,4 +710,6 @@ def serve(scenario: Any = None, *, host: str = "127.0.0.1", port: int = 0,
         server.shutdown()
         server.server_close()
         thread.join()
+        if api.journal is not None:
+            api.journal.close()
 
