@@ -173,11 +173,13 @@ def test_a_session_goes_on_after_its_server_is_gone(tmp_path):
     with serve(START, record=session) as endpoint:
         first = Client(endpoint.endpoint, "netadmin").allocate(24)
         vpc = Client(endpoint.endpoint, "netadmin").new_vpc()
+        gone, _ = Client(endpoint.endpoint, "netadmin").allocate(24)
+        Client(endpoint.endpoint, "netadmin").release(gone)
     with serve(START, record=session) as endpoint:
         net = Client(endpoint.endpoint, "netadmin")
         assert net.allocations()[first[0]] == first[1]
         second = net.allocate(24)
-        assert second[0] != first[0] and second[1] != first[1]
+        assert second[0] not in (first[0], gone) and second[1] != first[1]
         assert net.new_vpc() != vpc
     # without the starting file, the session file's own start serves
     with serve(None, record=session) as endpoint:
@@ -187,14 +189,14 @@ def test_a_session_goes_on_after_its_server_is_gone(tmp_path):
 
 
 # -- SIGKILL in the middle of a burst ------------------------------------------------------
-def start_server(session: Path, *extra: str) -> tuple[subprocess.Popen, str, str]:
-    """``simkit serve`` as a process: (process, endpoint, what it said on stderr first)."""
+def start_server(session: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """``simkit serve`` as a process: (process, its endpoint)."""
     proc = subprocess.Popen([sys.executable, "-m", "simkit", "serve", str(START), "--record",
                              str(session), "--port", "0", "--clock", "frozen", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     banner = proc.stdout.readline()
     assert "serving" in banner, proc.stderr.read()
-    return proc, banner.strip().rsplit("//", 1)[1], ""
+    return proc, banner.strip().rsplit("//", 1)[1]
 
 
 def test_sigkill_in_a_burst_loses_no_acknowledged_allocation(tmp_path):
@@ -202,7 +204,7 @@ def test_sigkill_in_a_burst_loses_no_acknowledged_allocation(tmp_path):
     rng = random.Random(15)
     acknowledged: dict[str, str] = {}
     for _ in range(4):
-        proc, endpoint, _ = start_server(session)
+        proc, endpoint = start_server(session)
         net = Client(endpoint, "netadmin")
         listed = net.allocations()
         for allocation, cidr in acknowledged.items():      # every acknowledged one is there
@@ -226,7 +228,7 @@ def test_sigkill_in_a_burst_loses_no_acknowledged_allocation(tmp_path):
         worker.join()
         proc.stdout.close()
         proc.stderr.close()
-    proc, endpoint, _ = start_server(session)
+    proc, endpoint = start_server(session)
     try:
         net = Client(endpoint, "netadmin")
         listed = net.allocations()
@@ -254,7 +256,7 @@ def test_a_half_written_last_line_is_dropped_and_said(tmp_path):
     session, made = recorded(tmp_path)
     whole = session.read_bytes()
     session.write_bytes(whole + b"  - {op: create_ipam_pool_allocation, as: net")
-    proc, endpoint, _ = start_server(session)
+    proc, endpoint = start_server(session)
     try:
         assert Client(endpoint, "netadmin").allocations() == dict(made)
     finally:
