@@ -4,10 +4,11 @@ A session file is the starting scenario's text, a marker comment, then one
 line per call the server answered that changed state or was refused, each an
 item of the scenario's one ``steps:`` list written in YAML flow style::
 
+    steps:
     # simkit serve --record: one line per call below; the lines above are the starting file
-      - {op: create_vpc, as: net, vpc: vpc-6b86b273ff34fce19d6b, pool: hz, mask: 24, \
-expect: {cidr: 10.0.0.0/24}}
-      - {at: 2026-01-01T00:00:05Z}
+      - {at: '2026-01-01T00:00:00Z'}
+      - {op: create_vpc, as: net, vpc: vpc-6b86b273ff34fce19d6b, pool: hz, mask: 24, ...}
+      - {at: '2026-01-01T00:00:05Z'}
       - {advance: 8d}
 
 Appending a step is appending one line, so a crash can only cut the last
