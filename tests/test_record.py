@@ -302,6 +302,20 @@ def test_a_session_of_another_file_is_refused(tmp_path):
     assert session.read_bytes() == before
 
 
+def test_a_session_file_that_cannot_be_written_stops_the_server(tmp_path):
+    api, _ = CloudApi.recording(tmp_path / "s.yaml", load(START))
+    headers = {"x-acs-action": "CreateIpamPoolAllocation", "x-acs-version": "2023-02-28",
+               "authorization": "ACS3-HMAC-SHA256 Credential=netadmin"}
+    params = {"RegionId": HZ, "IpamPoolId": "hz", "CidrMask": "28"}
+    assert api.handle("POST", "/", headers, params)[0] == 200
+    api.journal.close()
+    api.journal._fd = os.open(tmp_path / "s.yaml", os.O_RDONLY)   # writes now fail
+    for _ in range(2):
+        status, body = api.handle("POST", "/", headers, params)
+        assert (status, body["Code"]) == (500, "InternalError")
+        assert "cannot be written" in body["Message"]
+
+
 # -- the clock -----------------------------------------------------------------------------
 def post(url: str) -> tuple[int, dict]:
     request = urllib.request.Request(url, method="POST")

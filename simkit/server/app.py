@@ -99,6 +99,7 @@ class CloudApi:
         self.region = region
         self.clock = clock
         self.journal: Journal | None = None
+        self.broken = ""        # why the session file can no longer be written
         self.lock = threading.Lock()
         start = Simulation.from_scenario(scenario)
         for step in scenario.steps:
@@ -181,7 +182,19 @@ class CloudApi:
         else:
             lines.extend(self._clock_lines())
             lines.append(step_line(op, actor, args, expect_of(op, result, err)))
-        self.journal.append(*lines)
+        self._append(lines)
+
+    def _append(self, lines: list[str]) -> None:
+        """Write to the session file; when it fails, this call and every later one is
+        refused (the state may be ahead of the file: only a restart from it is sound)."""
+        assert self.journal is not None
+        try:
+            self.journal.append(*lines)
+        except OSError as err:
+            self.broken = (f"the session file {self.journal.path} cannot be written "
+                           f"({err.strerror or err}); this server answers no more calls: "
+                           "restart it on the session file")
+            raise WireError("InternalError", self.broken, 500) from None
 
     def _clock_lines(self) -> list[str]:
         if self.sim.now == self._recorded_at:
@@ -195,13 +208,15 @@ class CloudApi:
         if duration <= timedelta(0):
             raise UsageError(f"advance: {by!r} is not a positive duration")
         with self.lock:
+            if self.broken:
+                raise UsageError(self.broken)
             self._tick()
             lines = self._clock_lines()
             self.sim.advance(duration)
             self._offset += duration
             self._recorded_at = self.sim.now
             if self.journal is not None:
-                self.journal.append(*lines, flow({"advance": by.strip()}))
+                self._append([*lines, flow({"advance": by.strip()})])
 
     @classmethod
     def empty(cls, account: str = "admin", **kwargs: Any) -> CloudApi:
@@ -248,6 +263,8 @@ class CloudApi:
         wire = op.wire
         assert wire is not None
         with self.lock:
+            if self.broken:
+                raise WireError("InternalError", self.broken, 500)
             self._tick()
             sim = self.sim
             call = Call(sim, actor, {}, None, params, params.get("RegionId") or self.region,
