@@ -4,7 +4,8 @@
 #   make test   install the dev extra in .venv, lint, run the whole test suite
 #   make soak   the randomized tests (engine state machine, fuzzing, save/restore) with the
 #               hypothesis profile soak (SIMKIT_HYPOTHESIS_PROFILE=soak): far more and
-#               longer histories than make test's 200 x 50 steps; takes several minutes
+#               longer histories than make test's 200 x 50 steps; and the recording server
+#               under 8 SDK clients x 200 calls; takes several minutes
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -35,6 +36,7 @@ test: lint
 soak: $(VENV)/.stamp-dev
 	SIMKIT_HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/test_engine_stateful.py \
 		tests/test_fuzz.py tests/test_persist.py
+	$(PY) -m pytest -m slow tests/test_record.py
 
 bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/allocator.py

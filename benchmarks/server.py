@@ -8,7 +8,10 @@ this process (a background thread) from 1 and from 8 client threads, then
 as the same operations through ``sim.do`` in-process; the ratio of the two
 rates is what the wire (HTTP, signing, parsing, JSON) costs.  Every call
 goes through the one lock around the simulation, so more client threads
-overlap only the HTTP and SDK work.
+overlap only the HTTP and SDK work.  Each SDK measurement runs again with
+``--record`` (a session file in a temporary directory): every allocation is
+then a line written and fsynced before it is answered, inside the lock, so
+the difference is the cost of the journal on this machine's disk.
 
 Run: ``python benchmarks/server.py`` (``--calls 400`` for a short run).
 """
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
     os.environ.pop(_name, None)
@@ -43,9 +48,16 @@ ipams:
 """
 
 
-def sdk_rate(calls: int, threads: int) -> float:
-    """SDK calls per second (half allocations, half CIDR lists) from ``threads`` clients."""
-    with serve(loads(SCENARIO, "<bench>")) as endpoint:
+def sdk_rate(calls: int, threads: int, record: bool = False) -> float:
+    """SDK calls per second (half allocations, half CIDR lists) from ``threads`` clients,
+    recording the session to a file when ``record``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        session = Path(tmp) / "session.yaml" if record else None
+        return _sdk_rate(calls, threads, session)
+
+
+def _sdk_rate(calls: int, threads: int, session: Path | None) -> float:
+    with serve(loads(SCENARIO, "<bench>"), record=session) as endpoint:
         def worker(n: int) -> None:
             client = IpamClient(open_api_models.Config(
                 access_key_id="net", access_key_secret="x", endpoint=endpoint.endpoint,
@@ -89,6 +101,9 @@ def main() -> None:
         rate = sdk_rate(calls, threads)
         print(f"  SDK, {threads} client thread(s)  {rate:10,.0f} calls/s   "
               f"in-process / wire = {local / rate:,.1f}x")
+        recorded = sdk_rate(calls, threads, record=True)
+        print(f"    with --record          {recorded:10,.0f} calls/s   "
+              f"{(1 / recorded - 1 / rate) * 2e3:,.2f} ms more per recorded allocation")
 
 
 if __name__ == "__main__":

@@ -394,8 +394,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .server import BANNER, CloudApi, make_server
 
     try:
-        api = CloudApi(load(args.file), region=args.region) if args.file else \
-            CloudApi.empty(region=args.region)
+        start = load(args.file) if args.file else None
+        if args.record:
+            api, notes = CloudApi.recording(args.record, start, region=args.region,
+                                            clock=args.clock)
+            for note in notes:
+                sys.stderr.write(f"simkit serve: {note}\n")
+        else:
+            api = CloudApi(start, region=args.region, clock=args.clock) if start else \
+                CloudApi.empty(region=args.region, clock=args.clock)
     except ScenarioError as e:
         sys.stderr.write(f"{e}\n")
         return EXIT_INVALID
@@ -651,6 +658,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "free one)")
     p.add_argument("--region", default="cn-hangzhou", help="region of requests that carry "
                    "none (default cn-hangzhou)")
+    p.add_argument("--record", metavar="SESSION.yaml",
+                   help="append every call that changes state or is refused to this scenario "
+                        "file, on disk before it is answered; an existing file is replayed "
+                        "and carried on (simkit run SESSION.yaml replays it too)")
+    p.add_argument("--clock", choices=("wall", "frozen"), default="wall",
+                   help="wall (default): the simulated clock follows the wall clock from the "
+                        "start; frozen: it moves only by POST /_simkit/advance?by=8d")
     p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("forecast", help="Monte Carlo: run a scenario over many seeds and give "
                                         "percentiles of the days until each pool runs out")

@@ -38,8 +38,10 @@ import http.server
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -48,10 +50,12 @@ from ..engine.simulation import Simulation
 from ..scenario.loader import Scenario, load
 from ..scenario.operations import OPERATIONS, Operation
 from ..scenario.records import ListOf, Maybe, Record
-from ..scenario.scalars import Flag, Integer, Mask
-from ..scenario.wire import Call, wire_id
-from ..values.errors import DomainError, UsageError
+from ..scenario.scalars import Flag, Integer, Mask, parse_duration
+from ..scenario.specs import Step
+from ..scenario.wire import Call, time_text, wire_id
+from ..values.errors import DomainError, ScenarioError, UsageError
 from .protocol import WireError, acs3_signature, credentials, v2_signature
+from .record import Journal, expect_of, flow, records, step_line
 
 __all__ = ["BANNER", "CloudApi", "Endpoint", "make_server", "serve"]
 
@@ -72,6 +76,9 @@ _IGNORED = frozenset({"DryRun", "ClientToken", "Action", "Version", "Format",
                       "SignatureNonce", "Timestamp", "SignatureType"})
 _TRUE, _FALSE = {"true"}, {"false"}
 
+#: The clocks a server can keep.
+CLOCKS = ("wall", "frozen")
+
 
 class CloudApi:
     """The cloud's API over one simulation: the state, the lock and the request logic.
@@ -80,11 +87,19 @@ class CloudApi:
     ----------
     scenario : the scenario whose initial state (and steps) the server starts from.
     region : the default region, for requests that carry none (ResourceSharing).
+    clock : ``"frozen"`` (the clock moves only by ``/_simkit/advance``) or
+        ``"wall"`` (it also follows the wall clock, in whole seconds, from now).
     """
 
-    def __init__(self, scenario: Scenario, *, region: str = "cn-hangzhou") -> None:
+    def __init__(self, scenario: Scenario, *, region: str = "cn-hangzhou",
+                 clock: str = "frozen") -> None:
+        if clock not in CLOCKS:
+            raise UsageError(f"clock: {clock!r} is not one of {', '.join(CLOCKS)}")
         self.scenario = scenario
         self.region = region
+        self.clock = clock
+        self.journal: Journal | None = None
+        self.broken = ""        # why the session file can no longer be written
         self.lock = threading.Lock()
         start = Simulation.from_scenario(scenario)
         for step in scenario.steps:
@@ -95,14 +110,118 @@ class CloudApi:
         self.rd_id = scenario.rd_id
         self._requests = 0
         self.reset()
+        self._start_clock()
+
+    @classmethod
+    def recording(cls, session: Any, scenario: Scenario | None = None,
+                  **kwargs: Any) -> tuple[CloudApi, list[str]]:
+        """An API that records every call to ``session`` (a path), and what to say on start.
+
+        A new ``session`` starts with ``scenario``'s text (None: the empty
+        directory of :meth:`empty`); an existing one is replayed (its recorded
+        outcomes must come again) and carried on.  Raises ScenarioError, and
+        leaves the file as it was, when it is not a recording of ``scenario``
+        or is corrupt before its last line.
+        """
+        opened = Journal.open(session, scenario, empty=_empty_scenario("admin"))
+        try:
+            api = cls(opened.start, **kwargs)
+            api._replay(opened.scenario.steps[opened.first:], opened.scenario.file)
+        except BaseException:
+            opened.journal.close()
+            raise
+        api.journal = opened.journal
+        return api, opened.notes
+
+    def _replay(self, steps: tuple[Step, ...], file: str) -> None:
+        """Run recorded steps again; each must give what it recorded."""
+        for step in steps:
+            op = OPERATIONS.get(step.op or "")
+            if op is not None and op.wire and op.wire.new_id and op.makes:
+                self._follow(op.wire.new_id, str(step.args.get(op.makes, "")))
+            event = self.sim.apply(step)
+            if event.met is False:
+                got = event.error_code or event.cidr or "success"
+                raise ScenarioError(f"step {step.index} ({step.op}) does not replay: expected "
+                                    f"{event.expected}, got {got}; the file is left as it is",
+                                    file=file, line=step.line)
+        self._start_clock()
+
+    def _follow(self, prefix: str, made: str) -> None:
+        """Count ``made`` as an id this server made up, so that none is made twice."""
+        n = self._made.get(prefix, 0)
+        for k in range(n + 1, n + 100_000):
+            if wire_id(prefix, k) == made:
+                self._made[prefix] = k
+                return
+
+    def _start_clock(self) -> None:
+        self._t0 = time.monotonic()
+        self._base = self.sim.now
+        self._offset = timedelta(0)
+        self._recorded_at = self.sim.now
+
+    def _tick(self) -> None:
+        """Under the wall clock, move the simulated clock to the time now."""
+        if self.clock == "wall":
+            when = self._base + self._offset + timedelta(seconds=int(time.monotonic() -
+                                                                     self._t0))
+            if when > self.sim.now:
+                self.sim.at(when)
+
+    def _record(self, op: Operation, actor: str, args: Mapping[str, Any], result: Any,
+                err: DomainError | None, dry: bool) -> None:
+        """Append the call to the session file (when it records one), before it is answered."""
+        if self.journal is None or not records(op, err is not None or dry):
+            return
+        lines = []
+        if dry:
+            outcome = err.code if err is not None else "DryRunOperation"
+            lines.append(f"# DryRun {step_line(op, actor, args, None)} -> {outcome}; "
+                         "changed nothing")
+        else:
+            lines.extend(self._clock_lines())
+            lines.append(step_line(op, actor, args, expect_of(op, result, err)))
+        self._append(lines)
+
+    def _append(self, lines: list[str]) -> None:
+        """Write to the session file; when it fails, this call and every later one is
+        refused (the state may be ahead of the file: only a restart from it is sound)."""
+        assert self.journal is not None
+        try:
+            self.journal.append(*lines)
+        except OSError as err:
+            self.broken = (f"the session file {self.journal.path} cannot be written "
+                           f"({err.strerror or err}); this server answers no more calls: "
+                           "restart it on the session file")
+            raise WireError("InternalError", self.broken, 500) from None
+
+    def _clock_lines(self) -> list[str]:
+        if self.sim.now == self._recorded_at:
+            return []
+        self._recorded_at = self.sim.now
+        return [flow({"at": time_text(self.sim.now)})]
+
+    def advance(self, by: str) -> None:
+        """Move the clock forward by a duration such as ``8d`` (recorded as ``advance:``)."""
+        duration = parse_duration(by)
+        if duration <= timedelta(0):
+            raise UsageError(f"advance: {by!r} is not a positive duration")
+        with self.lock:
+            if self.broken:
+                raise UsageError(self.broken)
+            self._tick()
+            lines = self._clock_lines()
+            self.sim.advance(duration)
+            self._offset += duration
+            self._recorded_at = self.sim.now
+            if self.journal is not None:
+                self._append([*lines, flow({"advance": by.strip()})])
 
     @classmethod
     def empty(cls, account: str = "admin", **kwargs: Any) -> CloudApi:
         """An API over an empty directory whose one account is ``account``."""
-        from ..scenario.loader import loads
-
-        text = f"version: 1\nname: empty\norg: {{management_account: {account}}}\n"
-        return cls(loads(text, "<empty>"), **kwargs)
+        return cls(_empty_scenario(account), **kwargs)
 
     def reset(self) -> None:
         """Go back to the starting state (the scenario's state after its steps)."""
@@ -144,6 +263,9 @@ class CloudApi:
         wire = op.wire
         assert wire is not None
         with self.lock:
+            if self.broken:
+                raise WireError("InternalError", self.broken, 500)
+            self._tick()
             sim = self.sim
             call = Call(sim, actor, {}, None, params, params.get("RegionId") or self.region,
                         self.labels, self.folder_ids, self.rd_id)
@@ -164,13 +286,16 @@ class CloudApi:
             except DomainError as err:
                 if not dry:
                     self._log(op, actor, args, None, err)
+                self._record(op, actor, kwargs, None, err, dry)
                 raise
             except UsageError as err:
                 raise WireError("InvalidParameter.Value", str(err)) from None
             if dry:
+                self._record(op, actor, kwargs, result, None, True)
                 raise WireError("DryRunOperation",
                                 "the request would have succeeded; DryRun changed nothing")
             self._log(op, actor, args, result, None)
+            self._record(op, actor, kwargs, result, None, False)
             if wire.label and params.get(wire.label) and result.resource:
                 self.labels[result.resource] = params[wire.label]
             call.args, call.result = args, result
@@ -272,12 +397,25 @@ class CloudApi:
         sim.log.append(event)
 
     # -- the control endpoint --------------------------------------------------------
-    def control(self, method: str, path: str) -> tuple[int, Any]:
-        """``/_simkit/state``, ``/_simkit/events`` (GET) and ``/_simkit/reset`` (POST)."""
+    def control(self, method: str, path: str, query: str = "") -> tuple[int, Any]:
+        """``/_simkit/state``, ``/_simkit/events`` (GET), ``/_simkit/reset`` and
+        ``/_simkit/advance?by=8d`` (POST)."""
         name = path.removeprefix("/_simkit/").strip("/")
         if name == "reset" and method == "POST":
+            if self.journal is not None:
+                return 409, {"Code": "IncorrectStatus",
+                             "Message": "a recording server cannot go back: its session file "
+                                        "would no longer replay to its state"}
             self.reset()
             return 200, {"reset": True}
+        if name == "advance" and method == "POST":
+            by = dict(parse_qsl(query)).get("by", "")
+            try:
+                self.advance(by)
+            except UsageError as err:
+                return 400, {"Code": "InvalidParameter.Value",
+                             "Message": f"advance?by=DURATION (such as 30m, 12h or 8d): {err}"}
+            return 200, {"now": time_text(self.sim.now)}
         if name == "state" and method == "GET":
             from ..analysis import reports
 
@@ -291,7 +429,15 @@ class CloudApi:
                 return 200, _records(self.sim.events)
         return 404, {"Code": "InvalidAction.NotFound",
                      "Message": f"{method} {path}: the control endpoint has GET "
-                                "/_simkit/state, GET /_simkit/events and POST /_simkit/reset"}
+                                "/_simkit/state, GET /_simkit/events, POST /_simkit/reset and "
+                                "POST /_simkit/advance?by=DURATION"}
+
+
+def _empty_scenario(account: str) -> Scenario:
+    from ..scenario.loader import loads
+
+    text = f"version: 1\nname: empty\norg: {{management_account: {account}}}\n"
+    return loads(text, "<empty>")
 
 
 # -- parameters --------------------------------------------------------------------------
@@ -488,7 +634,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return None
         parts = urlsplit(self.path)
         if parts.path.startswith("/_simkit"):
-            return self._send(*api.control(self.command, parts.path))
+            return self._send(*api.control(self.command, parts.path, parts.query))
         try:
             params = dict(parse_qsl(parts.query, keep_blank_values=True,
                                     errors="strict"))
@@ -547,11 +693,14 @@ class Endpoint:
 
 @contextlib.contextmanager
 def serve(scenario: Any = None, *, host: str = "127.0.0.1", port: int = 0,
-          region: str = "cn-hangzhou") -> Iterator[Endpoint]:
+          region: str = "cn-hangzhou", record: Any = None,
+          clock: str = "frozen") -> Iterator[Endpoint]:
     """Run the cloud's API over ``scenario`` in a background thread while the block runs.
 
     ``scenario`` is a path, a loaded :class:`~simkit.scenario.loader.Scenario`, or None
     (an empty directory with one account, ``admin``).  ``port=0`` picks a free port.
+    ``record`` is a session file to record every call to (and to carry on from, when it
+    exists: see :meth:`CloudApi.recording`); ``clock`` is ``"frozen"`` or ``"wall"``.
 
     Examples
     --------
@@ -561,12 +710,14 @@ def serve(scenario: Any = None, *, host: str = "127.0.0.1", port: int = 0,
     ...         json.load(answer)
     []
     """
-    if scenario is None:
-        api = CloudApi.empty(region=region)
+    if scenario is not None and not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    if record is not None:
+        api, _ = CloudApi.recording(record, scenario, region=region, clock=clock)
+    elif scenario is None:
+        api = CloudApi.empty(region=region, clock=clock)
     else:
-        if not isinstance(scenario, Scenario):
-            scenario = load(scenario)
-        api = CloudApi(scenario, region=region)
+        api = CloudApi(scenario, region=region, clock=clock)
     server = make_server(api, host, port)
     thread = threading.Thread(target=server.serve_forever, name="simkit-serve", daemon=True)
     thread.start()
@@ -576,4 +727,6 @@ def serve(scenario: Any = None, *, host: str = "127.0.0.1", port: int = 0,
         server.shutdown()
         server.server_close()
         thread.join()
+        if api.journal is not None:
+            api.journal.close()
 
