@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REGIONS = 30
@@ -104,11 +104,15 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def _add_accounts(n: int) -> float:
+    """Seconds to add ``n`` accounts to an organisation (the best of three)."""
     from simkit.model.org import Organisation
     from simkit.values.quotas import Quotas
 
-    org = Organisation("mgmt", Quotas({"rd_members": n + 1}))
-    return _timed(lambda: [org.add_account(f"a{i:06d}") for i in range(n)])
+    def once() -> float:
+        org = Organisation("mgmt", Quotas({"rd_members": n + 1}))
+        return _timed(lambda: [org.add_account(f"a{i:06d}") for i in range(n)])
+
+    return min(once() for _ in range(3))
 
 
 def _access_checks(n: int, checks: int = 20_000) -> float:
@@ -123,7 +127,7 @@ def _access_checks(n: int, checks: int = 20_000) -> float:
                            for i in range(checks)]) / checks
 
 
-def _auto_import_vpc(vpcs: int, timed: int = 200) -> float:
+def _auto_import_vpc(vpcs: int, timed: int = 100) -> float:
     """Seconds per ``create_vpc`` with auto import on in one pool, ``vpcs`` VPCs already."""
     from simkit.engine import Simulation
 
@@ -137,15 +141,13 @@ def _auto_import_vpc(vpcs: int, timed: int = 200) -> float:
                            for v in range(timed)]) / timed
 
 
-def model_growth() -> list[tuple[str, str, float, str, float]]:
+def model_growth() -> Iterator[tuple[str, str, float, str, float]]:
     """(what, small size, seconds, large size, seconds) for each cost of the model."""
-    return [
-        ("add_account, all of them", "1,000", _add_accounts(1000), "8,000", _add_accounts(8000)),
-        ("Shares.sees, per check", "200 accounts", _access_checks(200),
-         "5,000 accounts", _access_checks(5000)),
-        ("create_vpc with auto import on, per VPC", "2,000 VPCs", _auto_import_vpc(2000),
-         "16,000 VPCs", _auto_import_vpc(16000)),
-    ]
+    yield "add_account, all of them", "1,000", _add_accounts(1000), "4,000", _add_accounts(4000)
+    yield ("Shares.sees, per check", "200 accounts", _access_checks(200),
+           "1,000 accounts", _access_checks(1000))
+    yield ("create_vpc with auto import on, per VPC", "1,000 VPCs", _auto_import_vpc(1000),
+           "4,000 VPCs", _auto_import_vpc(4000))
 
 
 def main(argv: list[str] | None = None) -> int:
