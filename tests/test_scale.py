@@ -148,5 +148,13 @@ def test_report_figures_stay_a_few_screens_tall_on_a_big_plan():
 
     sim = run(loads(plan(400, 0))).simulation
     shown = figures(sim)
-    for name in ("organisation", "pool_hierarchy", "permissions"):
+    for name in ("utilisation", "organisation", "pool_hierarchy", "permissions"):
         assert shown[name].get_figheight() <= 40, name
+
+
+def test_the_utilisation_bars_and_history_draw_at_most_max_rows(company):
+    util = reports.utilisation(company)
+    ax = plots.utilisation_bars(util, ax=axes(), max_rows=3)
+    top = util.nlargest(3, "utilisation")["pool"]
+    assert {t.get_text() for t in ax.get_yticklabels()} == set(top)
+    assert f"3 most used of {len(util)} pools" in ax.get_title()

@@ -109,7 +109,8 @@ def figures(data: Any) -> dict[str, Figure]:
     sim = getattr(data, "simulation", data)
     util = reports.utilisation(sim)
     out: dict[str, Figure] = {}
-    fig = Figure(figsize=(9, 0.45 * max(len(util), 1) + 1.6), layout="constrained")
+    fig = Figure(figsize=(9, 0.45 * max(min(len(util), plots.MAX_ROWS), 1) + 1.6),
+                 layout="constrained")
     plots.utilisation_bars(util, ax=fig.add_subplot())
     out["utilisation"] = fig
     fig = Figure(figsize=(9, 4.5), layout="constrained")
@@ -123,7 +124,8 @@ def figures(data: Any) -> dict[str, Figure]:
         from . import history
 
         access = history.access(data)
-        rows = len(set(zip(access["account"], access["pool"], strict=True)))
+        rows = min(len(set(zip(access["account"], access["pool"], strict=True))),
+                   plots.MAX_ROWS)
         fig = Figure(figsize=(10, 0.3 * max(rows, 1) + 2), layout="constrained")
         plots.history_timeline(access, history.timeline(data), ax=fig.add_subplot(),
                                end=sim.now)

@@ -93,12 +93,19 @@ def account_colours(data: Any) -> dict[str, Any]:
 
 
 # -- utilisation ---------------------------------------------------------------------------
-def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None, *,
+                     max_rows: int = MAX_ROWS) -> Axes:
     """One horizontal bar per pool: its utilisation, split by allocation type.
 
     ``frame`` is :func:`simkit.analysis.reports.utilisation`; the dashed line marks
-    100%, and each bar is labelled with its percentage and IPs.
+    100%, and each bar is labelled with its percentage and IPs.  With more
+    than ``max_rows`` pools, the ``max_rows`` most used are drawn, in the
+    frame's order, and the title says so.
     """
+    title = "Utilisation per pool"
+    if len(frame) > max_rows:
+        title += f" (the {max_rows} most used of {len(frame)} pools)"
+        frame = frame.loc[frame["utilisation"].nlargest(max_rows).index.sort_values()]
     ax = _axes(ax, (8, 0.45 * max(len(frame), 1) + 1.4))
     pools = [str(p) for p in frame["pool"]]
     y = list(range(len(pools)))
@@ -118,7 +125,7 @@ def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlim(0, 135)
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("allocated / provisioned IPs (%)")
-    ax.set_title("Utilisation per pool")
+    ax.set_title(title)
     if len(pools):
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     return ax
@@ -626,7 +633,7 @@ _MARKS = {"invitation sent": ("v", "#1f77b4"), "invitation accepted": ("o", "#2a
 
 
 def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | None = None, *,
-                     end: Any = None) -> Axes:
+                     end: Any = None, max_rows: int = MAX_ROWS) -> Axes:
     """Who had access to which pool when: one bar per account and pool, invitations marked.
 
     ``access`` is :func:`simkit.analysis.history.access` (one bar per period,
@@ -635,6 +642,8 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
     :func:`simkit.analysis.history.timeline` (invitations sent, accepted,
     rejected or expired are marked on their account's rows).  When every
     change happened at one clock time, the x axis counts steps instead.
+    At most ``max_rows`` rows are drawn, the first ones; the title says how
+    many there are.
     """
     import matplotlib.dates as mdates
     import pandas as pd
@@ -645,6 +654,15 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
     for account in invites["account"]:
         if not any(a == account for a, _ in rows):
             rows.append((account, ""))
+    cut = ""
+    if len(rows) > max_rows:
+        cut = f"\n(the first {max_rows} of {len(rows)} rows; all of them in the access frame)"
+        rows = rows[:max_rows]
+        kept = set(rows)
+        access = access[[(a, p) in kept for a, p in
+                         zip(access["account"], access["pool"], strict=True)]]
+        accounts = {a for a, _ in rows}
+        invites = invites[invites["account"].isin(accounts)]
     ax = _axes(ax, (10, 0.3 * max(len(rows), 1) + 1.8))
     times = [*access["start"], *access["end"].dropna(), *timeline["time"]]
     if end is not None:
@@ -694,7 +712,7 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
                 for k, (m, c) in _MARKS.items() if (invites["event"] == k).any()]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
-    ax.set_title("Access to pools through shares over time (account / pool)")
+    ax.set_title("Access to pools through shares over time (account / pool)" + cut)
     return ax
 
 
