@@ -66,7 +66,7 @@ def plan(accounts: int, vpcs: int) -> str:
     for v in range(vpcs):
         account = v % accounts
         r = account % REGIONS
-        pool = f"{regions[r]}-p{(v // accounts) % CHILDREN}"
+        pool = f"{regions[r]}-p{(v // REGIONS) % CHILDREN}"     # a region's pools in turn
         out.append(f"  - {{op: create_vpc, as: acct-{account:05d}, vpc: vpc-{v}, pool: {pool},"
                    " mask: 24}\n")
     return "".join(out)
