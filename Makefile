@@ -44,6 +44,7 @@ bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/conflicts.py
 	$(PY) benchmarks/sweep.py
 	$(PY) benchmarks/server.py
+	$(PY) benchmarks/company.py
 
 lab: $(VENV)/.stamp-dev
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)

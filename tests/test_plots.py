@@ -163,7 +163,12 @@ def test_the_permission_heatmap_colours_each_decision(sim):
     assert levels[int(shop["delete_ipam_pool_allocation"])] == "limited"
     assert levels[int(shop["delete_ipam_pool"])] == "forbidden"
     assert {levels[int(v)] for v in grid[0]} == {"owner"}
-    assert "5 pairs without access hidden" in ax.get_title()
+    # the report's frame holds only the pairs seen; the full matrix, asked for, hides the rest
+    assert "hidden" not in ax.get_title()
+    full = reports.permission_audit(sim, pools=["corp", "hz"])
+    dense = plots.permission_heatmap(full, ax=fresh_axes())
+    assert [t.get_text() for t in dense.get_yticklabels()] == rows
+    assert "5 pairs without access hidden" in dense.get_title()
 
 
 def test_report_command_writes_csv_png_and_one_self_contained_page(tmp_path, capsys):
@@ -184,7 +189,7 @@ def test_report_command_writes_csv_png_and_one_self_contained_page(tmp_path, cap
     assert "src='http" not in page and "<script" not in page
     assert "<h1>shared-pool</h1>" in page and "every expectation met" in page
     assert "<h2 id='capacity'>Capacity</h2>" in page and "<h2 id='history'>History</h2>" in page
-    assert "report: 16 CSV files, 8 PNG files" in capsys.readouterr().out
+    assert "report: 17 CSV files, 8 PNG files" in capsys.readouterr().out
 
 
 def test_report_command_exit_codes(tmp_path, capsys):

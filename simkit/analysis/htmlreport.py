@@ -65,7 +65,7 @@ div.scroll { overflow: auto; max-height: 36em; max-width: 100%; }
 #: The frames on the page, most read first (the event log, longest, last).
 _PAGE_ORDER = ("utilisation", "conflicts", "scope_utilisation", "account_utilisation",
                "folder_utilisation", "allocations", "resource_cidrs", "pool_views",
-               "utilisation_series", "permissions", "events")
+               "utilisation_series", "permissions", "permission_summary", "events")
 #: The frames and figures of the capacity and history sections (the others follow).
 _CAPACITY = ("exhaustion", "thresholds")
 _HISTORY = ("access", "timeline", "principal_activity")
@@ -90,6 +90,12 @@ _CAPTIONS = {
 }
 
 
+def _fit(fig: Figure, ax: Any, per_row: float, extra: float) -> None:
+    """Make ``fig`` as tall as the rows ``ax`` shows (its y range) need."""
+    bottom, top = ax.get_ylim()
+    fig.set_size_inches(fig.get_figwidth(), max(per_row * abs(bottom - top) + extra, 4))
+
+
 def figures(data: Any) -> dict[str, Figure]:
     """The report's figures of a run or simulation, each on its own Figure.
 
@@ -103,7 +109,8 @@ def figures(data: Any) -> dict[str, Figure]:
     sim = getattr(data, "simulation", data)
     util = reports.utilisation(sim)
     out: dict[str, Figure] = {}
-    fig = Figure(figsize=(9, 0.45 * max(len(util), 1) + 1.6), layout="constrained")
+    fig = Figure(figsize=(9, 0.45 * max(min(len(util), plots.MAX_ROWS), 1) + 1.6),
+                 layout="constrained")
     plots.utilisation_bars(util, ax=fig.add_subplot())
     out["utilisation"] = fig
     fig = Figure(figsize=(9, 4.5), layout="constrained")
@@ -117,7 +124,8 @@ def figures(data: Any) -> dict[str, Figure]:
         from . import history
 
         access = history.access(data)
-        rows = len(set(zip(access["account"], access["pool"], strict=True)))
+        rows = min(len(set(zip(access["account"], access["pool"], strict=True))),
+                   plots.MAX_ROWS)
         fig = Figure(figsize=(10, 0.3 * max(rows, 1) + 2), layout="constrained")
         plots.history_timeline(access, history.timeline(data), ax=fig.add_subplot(),
                                end=sim.now)
@@ -133,20 +141,16 @@ def figures(data: Any) -> dict[str, Figure]:
         ax.text(0.5, 0.5, "no pool has provisioned CIDRs", ha="center", va="center")
         ax.set_axis_off()
     out["address_maps"] = fig
-    fig = Figure(figsize=(10, 0.45 * max(len(sim.model.pools) + 1, 2) + 1.2),
-                 layout="constrained")
-    plots.pool_hierarchy(sim, ax=fig.add_subplot())
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    _fit(fig, plots.pool_hierarchy(sim, ax=fig.add_subplot()), 0.45, 0.5)
     out["pool_hierarchy"] = fig
-    nodes = (len(sim.org.members()) + len(sim.org.externals()) + len(sim.model.pools)
-             + len(sim.org.folders()))
-    fig = Figure(figsize=(10, max(0.3 * nodes + 1.5, 4)), layout="constrained")
-    plots.org_graph(sim, ax=fig.add_subplot(), seed=sim.seed)
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    _fit(fig, plots.org_graph(sim, ax=fig.add_subplot(), seed=sim.seed), 0.3, 1.0)
     out["organisation"] = fig
     audit = reports.permission_audit(sim)
-    shown = audit.groupby(["account", "pool"])["access"].agg(
-        lambda s: (s != "not_visible").any()).sum() if len(audit) else 0
-    fig = Figure(figsize=(10, 0.3 * max(int(shown), 1) + 3), layout="constrained")
-    plots.permission_heatmap(audit, ax=fig.add_subplot())
+    folders = {a: sim.org.folder_of(a) or "external" for a in set(audit["account"])}
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    _fit(fig, plots.permission_heatmap(audit, ax=fig.add_subplot(), groups=folders), 0.3, 3)
     out["permissions"] = fig
     return out
 

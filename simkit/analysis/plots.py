@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     from ..engine.simulation import Simulation
 
-__all__ = ["ACCESS_COLOURS", "TYPE_COLOURS", "account_colours", "address_map",
-           "history_timeline", "ip_count_text", "org_graph", "permission_heatmap",
+__all__ = ["ACCESS_COLOURS", "MAX_LISTED", "MAX_ROWS", "TYPE_COLOURS", "account_colours",
+           "address_map", "history_timeline", "ip_count_text", "org_graph", "permission_heatmap",
            "pool_hierarchy", "refusals_over_time", "utilisation_bars", "utilisation_over_time"]
 
 #: Colours of the allocation types (address map, utilisation bars).
@@ -45,6 +45,13 @@ TYPE_COLOURS = {"VPC": "#4c72b0", "Custom": "#dd8452", "IpamPool": "#8172b3"}
 ACCESS_COLOURS = {"not_visible": "#e5e5e5", "forbidden": "#d65f5f", "limited": "#f0c05a",
                   "full": "#6acc64", "owner": "#2a7f3a"}
 _FREE = "#f4f4f4"
+
+#: Above this many rows the organisation, pool and permission figures group what they show
+#: (about 80 rows of 8-point labels fit a PNG three screens tall).
+MAX_ROWS = 80
+#: The organisation figure draws a folder's accounts one by one up to this many, an
+#: account's pools up to this many; beyond, one node stands for them.
+MAX_LISTED = 12
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
@@ -109,12 +116,19 @@ def ip_count_text(n: int) -> str:
     return f"≈2^{math.log2(n):.2f}"
 
 
-def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None, *,
+                     max_rows: int = MAX_ROWS) -> Axes:
     """One horizontal bar per pool: its utilisation, split by allocation type.
 
     ``frame`` is :func:`simkit.analysis.reports.utilisation`; the dashed line marks
-    100%, and each bar is labelled with its percentage and IPs.
+    100%, and each bar is labelled with its percentage and IPs.  With more
+    than ``max_rows`` pools, the ``max_rows`` most used are drawn, in the
+    frame's order, and the title says so.
     """
+    title = "Utilisation per pool"
+    if len(frame) > max_rows:
+        title += f" (the {max_rows} most used of {len(frame)} pools)"
+        frame = frame.loc[frame["utilisation"].nlargest(max_rows).index.sort_values()]
     ax = _axes(ax, (8, 0.45 * max(len(frame), 1) + 1.4))
     pools = [str(p) for p in frame["pool"]]
     y = list(range(len(pools)))
@@ -135,7 +149,7 @@ def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlim(0, 135)
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("allocated / provisioned IPs (%)")
-    ax.set_title("Utilisation per pool")
+    ax.set_title(title)
     if len(pools):
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     return ax
@@ -402,8 +416,12 @@ def _draw_tree(ax: Axes, pos: dict[str, tuple[float, float]], children: dict[str
                kind: dict[str, str], labels: dict[str, str], fontsize: float) -> None:
     """Elbow edges parent to child, a marker per node and its label to the right of it."""
     for parent, kids in children.items():
+        if parent not in pos:
+            continue
         x0, y0 = pos[parent]
         for kid in kids:
+            if kid not in pos:
+                continue
             x1, y1 = pos[kid]
             style = "dashed" if kind.get(kid) == "pool" and kind.get(parent) != "pool" else "solid"
             ax.plot([x0, x0, x1], [y0, y1, y1], color="#999999", linewidth=0.9,
@@ -420,7 +438,7 @@ def _draw_tree(ax: Axes, pos: dict[str, tuple[float, float]], children: dict[str
 
 
 def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
-              fontsize: float = 8) -> Axes:
+              fontsize: float = 8, max_listed: int = MAX_LISTED) -> Axes:
     """The organisation: folders, accounts and pools, with shares from pools to principals.
 
     Drawn as a tree from left to right: Root, folders (squares), accounts
@@ -431,6 +449,11 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     Root for the whole directory, or an account), dotted while an external
     account has not accepted.  ``seed`` is accepted for compatibility; the
     layout is deterministic.
+
+    A folder with more than ``max_listed`` accounts draws them as one node
+    ("N accounts", their pools not drawn), and an account owning more than
+    ``max_listed`` pools draws them as one node ("N pools"); shares then
+    point to and from those nodes, and the title says so.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch
@@ -443,9 +466,20 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     for folder in folders[1:]:
         parent = folder.rpartition("/")[0] or "Root"
         children[f"folder:{parent}"].append(f"folder:{folder}")
+    alias: dict[str, str] = {}      # an account or pool node drawn as a group node
+    in_folder: dict[str, list[str]] = {}
     for account in org.members():
-        kind[account] = "account"
-        children[f"folder:{org.folder_of(account)}"].append(account)
+        in_folder.setdefault(f"folder:{org.folder_of(account)}", []).append(account)
+    for folder, accounts in in_folder.items():
+        if len(accounts) > max_listed:
+            group = f"accounts:{folder}"
+            kind[group] = "account"
+            children[folder].append(group)
+            alias.update(dict.fromkeys(accounts, group))
+            continue
+        for account in accounts:
+            kind[account] = "account"
+            children[folder].append(account)
     externals = list(org.externals())
     for account in externals:
         kind[account] = "external"
@@ -453,35 +487,53 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     for p in model.pools.values():
         kind[f"pool:{p.id}"] = "pool"
         pools_of.setdefault(p.owner, []).append(f"pool:{p.id}")
-        if p.owner not in kind:
+        if p.owner not in kind and p.owner not in alias:
             kind[p.owner] = "external"
             externals.append(p.owner)
+    for owner in list(pools_of):
+        if owner in alias:            # drawn inside a group of accounts
+            alias.update(dict.fromkeys(pools_of.pop(owner), alias[owner]))
+        elif len(pools_of[owner]) > max_listed:
+            group = f"pools:{owner}"
+            kind[group] = "pool"
+            alias.update(dict.fromkeys(pools_of[owner], group))
+            pools_of[owner] = [group]
     shares = [s for s in sim.shares.all() if s.active]
     for s in shares:
         for principal in s.principals:
-            if principal.kind not in ("rd", "folder") and principal.value not in kind:
+            if principal.kind not in ("rd", "folder") and principal.value not in kind \
+                    and principal.value not in alias:
                 kind[principal.value] = "external"
                 externals.append(principal.value)
     for owner, pools in pools_of.items():
         children.setdefault(owner, []).extend(pools)
     pos = _tree(children, ["folder:Root", *externals])
     ax = _axes(ax, (10, 0.32 * max(len(pos), 1) + 1.5))
-    labels = {n: (n.partition(":")[2].rpartition("/")[2] if kind[n] == "folder"
+    sizes = {group: 0 for group in alias.values()}
+    for node, group in alias.items():
+        if not node.startswith("pool:") or group.startswith("pools:"):
+            sizes[group] += 1
+    labels = {n: (f"{sizes[n]} accounts" if n.startswith("accounts:")
+                  else f"{sizes[n]} pools" if n.startswith("pools:")
+                  else n.partition(":")[2].rpartition("/")[2] if kind[n] == "folder"
                   else n.partition(":")[2] if kind[n] == "pool" else n) for n in pos}
     _draw_tree(ax, pos, children, kind, labels, fontsize)
     share_colours = _palette([s.id for s in shares])
     accepted = {(i.share, i.account) for i in sim.shares.invitations() if i.status == "Accepted"}
+    drawn = set()
     for s in shares:
         for principal in s.principals:
             target = ("folder:Root" if principal.kind == "rd" else
                       f"folder:{principal.value}" if principal.kind == "folder"
                       else principal.value)
+            dotted = kind.get(target) == "external" and (s.id, target) not in accepted
+            target = alias.get(target, target)
             if target not in pos:
                 continue
-            dotted = kind.get(target) == "external" and (s.id, target) not in accepted
             for pid in s.resources:
-                source = f"pool:{pid}"
-                if source in pos:
+                source = alias.get(f"pool:{pid}", f"pool:{pid}")
+                if source in pos and (s.id, source, target) not in drawn:
+                    drawn.add((s.id, source, target))
                     ax.add_patch(FancyArrowPatch(
                         pos[source], pos[target], connectionstyle="arc3,rad=-0.25",
                         arrowstyle="-|>", mutation_scale=10, color=share_colours[s.id],
@@ -498,21 +550,31 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
                 for s in shares]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
-    ax.set_title("Organisation and active resource shares")
+    title = "Organisation and active resource shares"
+    if alias:
+        title += (f"\n(folders with more than {max_listed} accounts and accounts with more "
+                  f"than {max_listed} pools are drawn as one node each)")
+    ax.set_title(title)
     ax.set_axis_off()
     return ax
 
 
-def pool_hierarchy(data: Any, ax: Axes | None = None, *, fontsize: float = 8) -> Axes:
+def pool_hierarchy(data: Any, ax: Axes | None = None, *, fontsize: float = 8,
+                   max_rows: int = MAX_ROWS) -> Axes:
     """The pools as a tree from each top-level pool to its children, with their CIDRs.
 
     Each pool is labelled with its id, owner, provisioned CIDRs (the first
-    three, and how many more) and utilisation; IPAMs are the roots.
+    three, and how many more) and utilisation; IPAMs are the roots.  When
+    there are more than ``max_rows`` rows, the deepest levels are folded: a
+    pool then shows one row for all the pools below it (how many, and how
+    much of their provisioned IPs is allocated), from the deepest level up
+    until the tree fits, and the title says so.
     """
     sim = _sim(data)
     model = sim.model
     children: dict[str, list[str]] = {}
     kind: dict[str, str] = {}
+    depth: dict[str, int] = {}
     roots = []
     for p in model.pools.values():
         node = f"pool:{p.id}"
@@ -520,13 +582,42 @@ def pool_hierarchy(data: Any, ax: Axes | None = None, *, fontsize: float = 8) ->
         parent = f"pool:{p.source}" if p.source else f"ipam:{p.ipam}"
         if parent.startswith("ipam:") and parent not in kind:
             kind[parent] = "folder"
+            depth[parent] = -1
             roots.append(parent)
         children.setdefault(parent, []).append(node)
+    for root in roots:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            for kid in children.get(node, []):
+                depth[kid] = depth[node] + 1
+                stack.append(kid)
+    labels: dict[str, str] = {}
+    folded = None
+    below_of = {node: list(kids) for node, kids in children.items()}
+    while len(depth) > max_rows and max(depth.values(), default=0) > 0:
+        folded = max(depth.values()) - 1    # fold the pools below this level into one row
+        for node in [n for n, d in depth.items() if d == folded and children.get(n)]:
+            below, stack = [], list(below_of[node])
+            while stack:
+                kid = stack.pop()
+                below.append(kid.partition(":")[2])
+                stack.extend(below_of.get(kid, []))
+            prov = sum(model.pools[b].space.provisioned_ips for b in below)
+            alloc = sum(model.pools[b].space.allocated_ips for b in below)
+            group = f"below:{node}"
+            children[node] = [group]
+            kind[group] = "pool"
+            labels[group] = (f"{_count(len(below), 'pool')} below, "
+                             f"{alloc / prov if prov else 0.0:.1%} of their IPs allocated")
+        depth = {n: d for n, d in depth.items() if d <= folded}
+        depth.update([(f"below:{n}", folded + 1) for n in depth if f"below:{n}" in kind])
     pos = _tree(children, roots)
     ax = _axes(ax, (10, 0.45 * max(len(pos), 1) + 1.2))
-    labels = {}
     for n in pos:
         name = n.partition(":")[2]
+        if n in labels:
+            continue
         if kind[n] != "pool":
             labels[n] = f"IPAM {name}"
             continue
@@ -541,21 +632,34 @@ def pool_hierarchy(data: Any, ax: Axes | None = None, *, fontsize: float = 8) ->
     ys = [y for _, y in pos.values()] or [0]
     ax.set_xlim(min(xs) - 0.3, max(xs) + 3.0)
     ax.set_ylim(max(ys) + 0.8, min(ys) - 0.8)
-    ax.set_title("Pool hierarchy: source pool to child pools, with provisioned CIDRs")
+    title = "Pool hierarchy: source pool to child pools, with provisioned CIDRs"
+    if folded is not None:
+        title += (f"\n({len(model.pools)} pools: the pools below level {folded + 1} are "
+                  f"shown as one row per pool above them)")
+    ax.set_title(title)
     ax.set_axis_off()
     return ax
 
 
 # -- permissions -----------------------------------------------------------------------------
 def permission_heatmap(frame: pd.DataFrame, ax: Axes | None = None, *,
-                       hide_unseen: bool = True) -> Axes:
+                       hide_unseen: bool = True, groups: dict[str, str] | None = None,
+                       max_rows: int = MAX_ROWS) -> Axes:
     """The permission audit as a grid: (account, pool) rows, action columns.
 
     ``frame`` is :func:`simkit.analysis.reports.permission_audit`; each cell is
     coloured by its ``access`` (:data:`ACCESS_COLOURS`).  With
     ``hide_unseen`` the pairs where the account does not see the pool at
     all are left out (the title says how many).
+
+    With more than ``max_rows`` pairs, the rows are grouped: one row per
+    group of accounts (``groups`` maps an account to its group, a folder for
+    instance; without it, or when that is still too many, all accounts) and
+    pool, each cell coloured by the access most accounts of the group have;
+    the title says so.  At most ``max_rows`` rows are drawn.
     """
+    from collections import Counter
+
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -568,25 +672,53 @@ def permission_heatmap(frame: pd.DataFrame, ax: Axes | None = None, *,
     if hide_unseen:
         kept = [pair for pair in pairs if any(cell[(*pair, act)] for act in actions)]
         hidden, pairs = len(pairs) - len(kept), kept
-    ax = _axes(ax, (10, 0.32 * max(len(pairs), 1) + 2.5))
-    grid = [[cell[(*pair, act)] for act in actions] for pair in pairs]
+    grouped = ""
+    if len(pairs) > max_rows:
+        ways = ([("folder", groups.get)] if groups else []) + [("pool", lambda a: "all")]
+        name = ""
+        for way, group_of in ways:
+            name = way
+            members: dict[tuple[str, str], list[str]] = {}
+            for a, p in pairs:
+                members.setdefault((group_of(a) or "(no folder)", p), []).append(a)
+            if len(members) <= max_rows:
+                break
+        grid = [[Counter(cell[(a, p, act)] for a in accounts).most_common(1)[0][0]
+                 for act in actions] for (_, p), accounts in members.items()]
+        names = [(f"{g} / {p}" if g != "all" else p) + f" ({_count(len(accounts), 'account')})"
+                 for (g, p), accounts in members.items()]
+        grouped = (f"; {len(pairs)} pairs grouped by {name}, each cell the access most of the "
+                   f"group's accounts have")
+        if len(grid) > max_rows:
+            grouped += f"; first {max_rows} of {len(grid)} rows"
+            grid, names = grid[:max_rows], names[:max_rows]
+    else:
+        grid = [[cell[(*pair, act)] for act in actions] for pair in pairs]
+        names = [f"{a} / {p}" for a, p in pairs]
+    ax = _axes(ax, (10, 0.32 * max(len(grid), 1) + 2.5))
     if grid:
         ax.imshow(grid, cmap=ListedColormap(list(ACCESS_COLOURS.values())), vmin=-0.5,
                   vmax=len(levels) - 0.5, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(actions)), actions, rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(len(pairs)), [f"{a} / {p}" for a, p in pairs], fontsize=7)
+    ax.set_yticks(range(len(grid)), names, fontsize=7)
     ax.set_xticks([x - 0.5 for x in range(1, len(actions))], minor=True)
-    ax.set_yticks([y - 0.5 for y in range(1, len(pairs))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(grid))], minor=True)
     ax.grid(which="minor", color="white", linewidth=1)
     ax.tick_params(which="minor", length=0)
     title = "Permission audit (account / pool x action)"
     if hidden:
         title += f"; {hidden} pairs without access hidden"
+    if grouped:
+        title += "\n" + grouped[2:]
     ax.set_title(title, fontsize=10)
     ax.legend(handles=[Patch(facecolor=c, edgecolor="#999999", label=k.replace("_", " "))
                        for k, c in ACCESS_COLOURS.items()],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return ax
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 # -- history and capacity ----------------------------------------------------------------------
@@ -595,7 +727,7 @@ _MARKS = {"invitation sent": ("v", "#1f77b4"), "invitation accepted": ("o", "#2a
 
 
 def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | None = None, *,
-                     end: Any = None) -> Axes:
+                     end: Any = None, max_rows: int = MAX_ROWS) -> Axes:
     """Who had access to which pool when: one bar per account and pool, invitations marked.
 
     ``access`` is :func:`simkit.analysis.history.access` (one bar per period,
@@ -604,6 +736,8 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
     :func:`simkit.analysis.history.timeline` (invitations sent, accepted,
     rejected or expired are marked on their account's rows).  When every
     change happened at one clock time, the x axis counts steps instead.
+    At most ``max_rows`` rows are drawn, the first ones; the title says how
+    many there are.
     """
     import matplotlib.dates as mdates
     import pandas as pd
@@ -614,6 +748,15 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
     for account in invites["account"]:
         if not any(a == account for a, _ in rows):
             rows.append((account, ""))
+    cut = ""
+    if len(rows) > max_rows:
+        cut = f"\n(the first {max_rows} of {len(rows)} rows; all of them in the access frame)"
+        rows = rows[:max_rows]
+        kept = set(rows)
+        access = access[[(a, p) in kept for a, p in
+                         zip(access["account"], access["pool"], strict=True)]]
+        accounts = {a for a, _ in rows}
+        invites = invites[invites["account"].isin(accounts)]
     ax = _axes(ax, (10, 0.3 * max(len(rows), 1) + 1.8))
     times = [*access["start"], *access["end"].dropna(), *timeline["time"]]
     if end is not None:
@@ -663,7 +806,7 @@ def history_timeline(access: pd.DataFrame, timeline: pd.DataFrame, ax: Axes | No
                 for k, (m, c) in _MARKS.items() if (invites["event"] == k).any()]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
-    ax.set_title("Access to pools through shares over time (account / pool)")
+    ax.set_title("Access to pools through shares over time (account / pool)" + cut)
     return ax
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "CONFLICT_COLUMNS",
     "CONFLICT_KINDS",
     "FOLDER_COLUMNS",
+    "PERMISSION_SUMMARY_COLUMNS",
     "RESOURCE_COLUMNS",
     "SCOPE_COLUMNS",
     "SERIES_COLUMNS",
@@ -69,6 +70,7 @@ __all__ = [
     "folder_utilisation",
     "frames",
     "permission_audit",
+    "permission_summary",
     "pool_views",
     "resource_cidrs",
     "resource_cidrs_frame",
@@ -95,6 +97,7 @@ ALLOCATION_COLUMNS = ("pool", "cidr", "type", "resource", "created_by", "pool_ow
 RESOURCE_COLUMNS = ("resource", "resource_type", "owner", "region", "scope", "cidr", "pool",
                     "management_status", "compliance_status", "overlap_status", "overlapping")
 VIEW_COLUMNS = ("account", "pool", "owner", "relation", "shares")
+PERMISSION_SUMMARY_COLUMNS = ("pool", "pool_owner", "shares", "principals", "not_visible")
 CONFLICT_COLUMNS = ("kind", "scope", "a", "a_cidr", "b", "b_cidr", "overlap", "detail")
 #: The kinds of conflict, in the order :func:`conflicts` lists them.
 CONFLICT_KINDS = ("overlap", "unmanaged_in_pool", "noncompliant", "reserved",
@@ -120,6 +123,7 @@ _DTYPES: dict[tuple[str, ...], dict[str, str]] = {
                      "pool_share": "float64"},
     SERIES_COLUMNS: {"step": "Int64", "provisioned_ips": _IPS, "allocated_ips": _IPS,
                      "free_ips": _IPS, "utilisation": "float64"},
+    PERMISSION_SUMMARY_COLUMNS: {"principals": _INT, "not_visible": _INT},
 }
 _TIMES = {SERIES_COLUMNS: "time", ALLOCATION_COLUMNS: "created_at"}
 _TIME = "datetime64[us, UTC]"
@@ -357,6 +361,21 @@ def allocations(sim: Simulation) -> pd.DataFrame:
     return _frame(rows, ALLOCATION_COLUMNS)
 
 
+def _accounts(sim: Simulation) -> list[str]:
+    """The accounts a report lists: the members, then the external accounts."""
+    return [*sim.org.members(), *sim.org.externals()]
+
+
+def _seen_by(sim: Simulation) -> dict[str, list[str]]:
+    """For each account, the pools shared with it (not its own), in pool creation order."""
+    seen: dict[str, list[str]] = {}
+    for p in sim.model.pools.values():
+        for account in sim.shares.accounts_seeing(p.id):
+            if account != p.owner:
+                seen.setdefault(account, []).append(p.id)
+    return seen
+
+
 def pool_views(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFrame:
     """The pools each account owns and the pools shared with it now.
 
@@ -365,36 +384,61 @@ def pool_views(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFra
     """
     model, shares = sim.model, sim.shares
     if accounts is None:
-        accounts = [*sim.org.members(), *sim.org.externals()]
+        accounts = _accounts(sim)
+    owned: dict[str, list[str]] = {}
+    for p in model.pools.values():
+        owned.setdefault(p.owner, []).append(p.id)
+    seen = _seen_by(sim)
     rows = []
     for account in accounts:
-        for p in model.pools.values():
-            if p.owner == account:
-                rows.append({"account": account, "pool": p.id, "owner": p.owner,
-                             "relation": "owned", "shares": ""})
-        for pool in shares.pools_shared_with(account):
+        for pool in owned.get(account, []):
+            rows.append({"account": account, "pool": pool, "owner": account,
+                         "relation": "owned", "shares": ""})
+        for pool in sorted(seen.get(account, [])):
             rows.append({"account": account, "pool": pool, "owner": model.pools[pool].owner,
                          "relation": "shared",
                          "shares": ", ".join(shares.granting(account, pool))})
     return _frame(rows, VIEW_COLUMNS)
 
 
-def permission_audit(sim: Simulation, accounts: list[str] | None = None) -> pd.DataFrame:
-    """Every permission decision for every account and pool now (one row per action).
+def permission_audit(sim: Simulation, accounts: list[str] | None = None,
+                     pools: list[str] | None = None) -> pd.DataFrame:
+    """The permission decisions now, one row per account, pool and action.
+
+    By default only the (account, pool) pairs where the account sees the
+    pool (it owns it, or a share grants it) are listed, so the frame grows
+    with what is seen, not with accounts x pools; :func:`permission_summary`
+    counts, per pool, the accounts that see it and those that do not.  Given
+    ``accounts`` or ``pools`` (ids), every pair of them is listed, the pools
+    an account cannot see included (the full matrix for one account or one
+    pool).
 
     The columns are :data:`simkit.model.permissions.AUDIT_FIELDS`, then
     ``pool_owner`` and ``access``: ``owner`` (the pool's owner), ``full``
     (granted to a principal), ``limited`` (granted to a principal with a
     condition: its own allocations, or name and description only),
-    ``forbidden`` or ``not_visible``.  ``accounts`` defaults to the members,
-    then the external accounts.
+    ``forbidden`` or ``not_visible``.  Accounts come in the order of
+    ``accounts`` (default: the members, then the external accounts), pools in
+    creation order.
     """
-    from ..model.permissions import audit, row_of
+    from ..model.permissions import audit, audit_pairs, row_of
 
-    if accounts is None:
-        accounts = [*sim.org.members(), *sim.org.externals()]
-    frame = audit(sim.org, sim.shares, list(sim.model.pools.values()), accounts)
-    owners = {p.id: p.owner for p in sim.model.pools.values()}
+    model = sim.model
+    if accounts is None and pools is None:
+        seen = _seen_by(sim)
+        owned: dict[str, list[str]] = {}
+        for p in model.pools.values():
+            owned.setdefault(p.owner, []).append(p.id)
+        order = {pid: i for i, pid in enumerate(model.pools)}
+        pairs = ((account, model.pools[pid]) for account in _accounts(sim)
+                 for pid in sorted([*owned.get(account, []), *seen.get(account, [])],
+                                   key=order.__getitem__))
+        frame = audit_pairs(sim.org, sim.shares, pairs)
+    else:
+        chosen = list(model.pools.values()) if pools is None else [model.pools[p] for p in pools]
+        frame = audit(sim.org, sim.shares, chosen, _accounts(sim) if accounts is None
+                      else accounts)
+    owners = {p.id: p.owner for p in model.pools.values()}
     frame["pool_owner"] = frame["pool"].map(owners).astype(object)
     access = []
     for account, pool, action, allowed, code in zip(
@@ -409,6 +453,30 @@ def permission_audit(sim: Simulation, accounts: list[str] | None = None) -> pd.D
             access.append("forbidden" if code == "Forbidden" else "not_visible")
     frame["access"] = access
     return frame.astype({"access": object})
+
+
+def permission_summary(sim: Simulation) -> pd.DataFrame:
+    """One row per pool: who sees it and how (:data:`PERMISSION_SUMMARY_COLUMNS`).
+
+    ``principals`` counts the accounts (not the owner) that see the pool
+    through its ``shares`` (the active shares that hold it, by id);
+    ``not_visible`` the members and external accounts that do not see it.
+
+    Examples
+    --------
+    >>> from simkit.engine import Simulation
+    >>> permission_summary(Simulation()).columns.tolist()
+    ['pool', 'pool_owner', 'shares', 'principals', 'not_visible']
+    """
+    accounts = set(_accounts(sim))
+    rows = []
+    for p in sim.model.pools.values():
+        seeing = sim.shares.accounts_seeing(p.id) - {p.owner}
+        rows.append({"pool": p.id, "pool_owner": p.owner,
+                     "shares": ", ".join(sim.shares.active_shares_of(p.id)),
+                     "principals": len(seeing),
+                     "not_visible": len(accounts - seeing - {p.owner})})
+    return _frame(rows, PERMISSION_SUMMARY_COLUMNS)
 
 
 # -- resource CIDRs ------------------------------------------------------------------------
@@ -585,7 +653,7 @@ def frames(sim: Simulation) -> dict[str, pd.DataFrame]:
     >>> list(frames(Simulation()))  # doctest: +NORMALIZE_WHITESPACE
     ['events', 'utilisation', 'scope_utilisation', 'account_utilisation',
      'folder_utilisation', 'utilisation_series', 'allocations', 'resource_cidrs',
-     'conflicts', 'pool_views', 'permissions']
+     'conflicts', 'pool_views', 'permissions', 'permission_summary']
     """
     return {
         "events": sim.events,
@@ -599,4 +667,5 @@ def frames(sim: Simulation) -> dict[str, pd.DataFrame]:
         "conflicts": conflicts(sim),
         "pool_views": pool_views(sim),
         "permissions": permission_audit(sim),
+        "permission_summary": permission_summary(sim),
     }

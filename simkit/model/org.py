@@ -146,6 +146,8 @@ class Organisation:
         self.graph.add_node(_account_node(management_account), kind="account")
         self.graph.add_edge(_ROOT_NODE, _account_node(management_account))
         self._externals: set[str] = set()
+        # derived from the graph: how many members there are, so that adding one is O(1)
+        self._member_count = 1
 
     # -- building ----------------------------------------------------------------------
 
@@ -182,9 +184,10 @@ class Organisation:
         _check_account_id(account)
         path = self.resolve_folder(folder)
         self._check_new_account(account)
-        self.quotas.check("rd_members", len(self.members()), subject="the resource directory")
+        self.quotas.check("rd_members", self._member_count, subject="the resource directory")
         self.graph.add_node(_account_node(account), kind="account")
         self.graph.add_edge(_folder_node(path), _account_node(account))
+        self._member_count += 1
 
     def add_external(self, account: str) -> None:
         """Declare ``account`` as an external account (outside the directory)."""
@@ -230,6 +233,7 @@ class Organisation:
         if account == self.management_account:
             raise DomainError("OperationDenied.RemoveManagementAccount", account=account)
         self.graph.remove_node(_account_node(account))
+        self._member_count -= 1
         self._externals.add(account)
 
     # -- queries -----------------------------------------------------------------------
@@ -325,8 +329,38 @@ class Organisation:
             return False
         if principal.kind == "rd":
             return True
-        folder = _folder_node(_normalise(principal.value))
-        return folder in self.graph and folder in nx.ancestors(self.graph, _account_node(account))
+        # a folder's path names its ancestors, so the account's folder path says it all
+        path = _normalise(principal.value)
+        if not self._has_folder(path):
+            return False
+        if path == ROOT:
+            return True
+        (parent,) = self.graph.predecessors(_account_node(account))
+        inside = self.graph.nodes[parent]["path"]
+        return inside == path or inside.startswith(f"{path}/")
+
+    def covered(self, principal: Principal) -> set[str]:
+        """The accounts :meth:`covers` is true for: every account ``principal`` includes now.
+
+        Examples
+        --------
+        >>> org = Organisation("mgmt")
+        >>> _ = org.add_folder("Business")
+        >>> org.add_account("dev", "Business")
+        >>> sorted(org.covered(Principal("folder", "Business")))
+        ['dev']
+        >>> len(org.covered(Principal("rd", "")))    # the members: mgmt and dev
+        2
+        """
+        if principal.kind == "account":
+            return {principal.value}
+        if principal.kind == "rd":
+            return {n.partition(":")[2] for n in self._nodes_of("account")}
+        node = _folder_node(_normalise(principal.value))
+        if node not in self.graph:
+            return set()
+        return {n.partition(":")[2] for n in nx.descendants(self.graph, node)
+                if self.graph.nodes[n]["kind"] == "account"}
 
     def members(self) -> list[str]:
         """Member account ids, sorted."""
@@ -355,6 +389,7 @@ class Organisation:
         other.quotas = self.quotas
         other.graph = self.graph.copy()
         other._externals = set(self._externals)
+        other._member_count = self._member_count
         return other
 
     def fingerprint(self) -> tuple:
@@ -373,7 +408,8 @@ class Organisation:
                 f"externals={len(self._externals)}>")
 
     #: The attributes :meth:`to_state` writes or :meth:`from_state` is given.
-    _STATE = frozenset({"management_account", "quotas", "graph", "_externals"})
+    _STATE = frozenset({"management_account", "quotas", "graph", "_externals",
+                        "_member_count"})
 
     def to_state(self) -> dict[str, Any]:
         """The organisation as plain data (see :mod:`simkit.values.state`).
@@ -447,6 +483,7 @@ class Organisation:
                              "accounts must form one tree under folder:Root that holds the "
                              "management account")
         org.graph = graph
+        org._member_count = sum(1 for _, k in graph.nodes(data="kind") if k == "account")
         externals = at["externals"]
         org._externals = {a.str() for a in externals.items()}
         if any(not a or org.is_member(a) for a in org._externals):

@@ -161,6 +161,8 @@ class Shares:
         self.clock = clock if clock is not None else Clock()
         self._shares: dict[str, ResourceShare] = {}
         self._invitations: _Invitations = {}
+        # derived from _shares (None: to rebuild): the Active shares holding each pool
+        self._by_pool: dict[str, list[ResourceShare]] | None = None
 
     # -- queries -------------------------------------------------------------------
     def __contains__(self, share: object) -> bool:
@@ -194,13 +196,42 @@ class Shares:
 
     def granting(self, account: str, pool_id: str) -> list[str]:
         """Ids of the Active shares through which ``account`` sees ``pool_id`` now."""
-        return [s.id for s in self._shares.values()
-                if s.active and pool_id in s.resources
-                and self._holds(account, s, self._invitations)]
+        return [s.id for s in self._holding(pool_id)
+                if self._holds(account, s, self._invitations)]
 
     def active_shares_of(self, pool_id: str) -> list[str]:
         """Ids of the Active shares that hold ``pool_id``, in creation order."""
-        return [s.id for s in self._shares.values() if s.active and pool_id in s.resources]
+        return [s.id for s in self._holding(pool_id)]
+
+    def accounts_seeing(self, pool_id: str) -> set[str]:
+        """The accounts that :meth:`sees` is true for with ``pool_id``, found from its shares.
+
+        The cost grows with the shares of the pool and the accounts they
+        reach, not with every account of the organisation.
+        """
+        org, out = self.org, set()
+        for s in self._holding(pool_id):
+            for p in s.principals:
+                if p.kind != "account":
+                    out |= org.covered(p)
+                elif org.is_member(p.value):
+                    out.add(p.value)
+                else:
+                    invitation = self._invitations.get((s.id, p.value))
+                    if invitation is not None and invitation.status == "Accepted":
+                        out.add(p.value)
+        return out
+
+    def _holding(self, pool_id: str) -> list[ResourceShare]:
+        """The Active shares that hold ``pool_id``, in creation order (indexed)."""
+        if self._by_pool is None:
+            index: dict[str, list[ResourceShare]] = {}
+            for s in self._shares.values():
+                if s.active:
+                    for pool in dict.fromkeys(s.resources):
+                        index.setdefault(pool, []).append(s)
+            self._by_pool = index
+        return self._by_pool.get(pool_id, [])
 
     def pools_shared_with(self, account: str) -> list[str]:
         """The pools ``account`` sees through shares now (not its own pools), sorted."""
@@ -290,6 +321,7 @@ class Shares:
         new = replace(current, resources=[r for r in current.resources if r not in pools],
                       principals=[p for p in current.principals if p not in targets])
         self._shares[share] = new
+        self._by_pool = None
         for p in targets:
             if p.kind == "account":
                 self._invitations.pop((share, p.value), None)
@@ -304,6 +336,7 @@ class Shares:
         current = self._visible_share(actor, share)
         self._check_owner(actor, current, "delete_resource_share", "deletes it")
         self._shares[share] = replace(current, status="Deleted")
+        self._by_pool = None
 
     def accept(self, actor: str, share: str) -> Invitation:
         """Accept the invitation of ``actor`` to ``share``."""
@@ -494,6 +527,7 @@ class Shares:
         self._check_pools_seen({share: new}, invitations, candidates)
         # every check passed: commit
         self._shares[share] = new
+        self._by_pool = None
         self._invitations = invitations
         return new
 
@@ -517,7 +551,8 @@ class Shares:
 
     # -- saved state ---------------------------------------------------------------
     #: The attributes :meth:`to_state` writes or :meth:`from_state` is given.
-    _STATE = frozenset({"org", "pool_owner", "quotas", "clock", "_shares", "_invitations"})
+    _STATE = frozenset({"org", "pool_owner", "quotas", "clock", "_shares", "_invitations",
+                        "_by_pool"})
 
     def to_state(self) -> dict[str, Any]:
         """The shares and invitations as plain data (see :mod:`simkit.values.state`).
