@@ -484,6 +484,20 @@ def _executor(args: argparse.Namespace) -> Any:
     return None
 
 
+def _on_executor(args: argparse.Namespace, study: Any) -> Any:
+    """``study(executor)`` on the ``--workers`` executor (shut down after); None, with the
+    message written, when the study refuses its input."""
+    executor = _executor(args)
+    try:
+        return study(executor)
+    except (ScenarioError, UsageError) as e:
+        sys.stderr.write(f"{e}\n")
+        return None
+    finally:
+        if executor is not None:
+            executor.shutdown()
+
+
 def _cmd_forecast(args: argparse.Namespace) -> int:
     """``simkit forecast FILE --seeds N``: when each pool runs out, over N seeds."""
     from .analysis.whatif import forecast
@@ -498,16 +512,10 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
                          f"simkit forecast: --percentiles {args.percentiles}: write numbers "
                          "from 0 to 100 separated by commas\n")
         return EXIT_INVALID
-    executor = _executor(args)
-    try:
-        frame = forecast(scenario, seeds=args.seeds, percentiles=percentiles,
-                         executor=executor, progress=None)
-    except (ScenarioError, UsageError) as e:
-        sys.stderr.write(f"{e}\n")
+    frame = _on_executor(args, lambda executor: forecast(
+        scenario, seeds=args.seeds, percentiles=percentiles, executor=executor, progress=None))
+    if frame is None:
         return EXIT_INVALID
-    finally:
-        if executor is not None:
-            executor.shutdown()
     sys.stdout.write(f"{args.file}: {scenario.name}: exhaustion over {args.seeds} seed(s), "
                      f"days from the clock start to the first refusal for lack of space "
                      f"(- : later than the run)\n")
@@ -576,16 +584,10 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
     except (ScenarioError, UsageError) as e:
         sys.stderr.write(f"{e}\n")
         return EXIT_INVALID
-    executor = _executor(args)
-    try:
-        frame = compare_strategies(scenario, strategies=strategies, seeds=args.seeds,
-                                   executor=executor, progress=None)
-    except (ScenarioError, UsageError) as e:
-        sys.stderr.write(f"{e}\n")
+    frame = _on_executor(args, lambda executor: compare_strategies(
+        scenario, strategies=strategies, seeds=args.seeds, executor=executor, progress=None))
+    if frame is None:
         return EXIT_INVALID
-    finally:
-        if executor is not None:
-            executor.shutdown()
     seeds = args.seeds if args.seeds is not None else 1
     sys.stdout.write(f"{args.file}: {scenario.name}: means over {seeds} seed(s) per "
                      f"strategy and pool\n")

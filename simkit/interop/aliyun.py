@@ -51,8 +51,6 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..values.addresses import Cidr, parse_cidr
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import QUOTAS
@@ -384,6 +382,7 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
     vpc_allocations: dict[str, list[dict[str, Any]]] = defaultdict(list)
     steps_vpc: list[list[str]] = []
     steps_custom: list[list[str]] = []
+    creators: dict[tuple[str, str], None] = {}     # (account, pool) of what is drawn
     declared_vpcs: list[str] = []
     vpc_notes: list[str] = []
     custom_labels: set[str] = set()
@@ -412,6 +411,7 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                               "this one is named by its id")
             custom_labels.add(label)
             steps_custom.append(_custom_step(a, label))
+            creators[(a['ResourceOwnerId'], a['IpamPoolId'])] = None
         elif a["ResourceType"] == "IpamPool":
             child = a["ResourceId"]
             if child not in pools or a["_cidr"] not in pool_cidrs.get(child, []):
@@ -437,10 +437,12 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                 vpc_notes.append(f"VPC {vid}: region {v['RegionId']} differs from the region "
                                  f"of its pool {pool['IpamPoolId']}; the step will fail")
             steps_vpc.append(step)
+            creators[(v['OwnerId'], pool['IpamPoolId'])] = None
         linked = {str(a["_cidr"]) for a in links}
         for a in links:
             if a is first:
                 continue
+            creators[(v["OwnerId"], a["IpamPoolId"])] = None
             steps_vpc.append(["- op: associate_vpc_cidr_block", f"  as: {_s(v['OwnerId'])}",
                               f"  vpc: {_s(vid)}", f"  pool: {_s(a['IpamPoolId'])}",
                               f"  cidr: {a['_cidr']}"])
@@ -567,7 +569,7 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
     removals = [[f"# {a} was a member when the share {former[a]} named it; it has left the "
                  "resource directory since", "- op: remove_account", f"  as: {_s(management)}",
                  f"  account: {_s(a)}"] for a in sorted(former)]
-    grant, revoke = _bridges(creators_of(steps_vpc + steps_custom), pools, share_info,
+    grant, revoke = _bridges(list(creators), pools, share_info,
                              org, w)
     # named allocations before the VPCs: the ids a run gives the VPCs' allocations
     # (``alloc-N``) then never take a name a later step gives
@@ -579,17 +581,6 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
         for step in steps + checks:
             w.lines.extend(step)
     return Imported("\n".join(w.lines) + "\n", w.notes)
-
-
-def creators_of(steps: list[list[str]]) -> list[tuple[str, str]]:
-    """(account, pool) of every step that draws from a pool, in step order, once each."""
-    found: dict[tuple[str, str], None] = {}
-    for step in steps:
-        fields = dict(line.strip().removeprefix("- ").split(": ", 1) for line in step
-                      if not line.lstrip().startswith("#") and ": " in line)
-        if "pool" in fields and "as" in fields:
-            found[(str(yaml.safe_load(fields["as"])), str(yaml.safe_load(fields["pool"])))] = None
-    return list(found)
 
 
 def _bridges(creators: list[tuple[str, str]], pools: dict[str, dict[str, Any]],
