@@ -23,13 +23,13 @@ Run: ``python benchmarks/company.py`` (``--sizes 200 1000`` for a short run).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from child import simkit_command
 
 REGIONS = 30
 CHILDREN = 10
@@ -72,28 +72,9 @@ def plan(accounts: int, vpcs: int) -> str:
     return "".join(out)
 
 
-class _Child(subprocess.Popen):
-    """A Popen that records the child's peak resident set when it is reaped."""
-
-    peak_mib = float("nan")
-
-    def _try_wait(self, wait_flags: int) -> tuple[int, int]:
-        pid, status, usage = os.wait4(self.pid, wait_flags)
-        if pid:
-            self.peak_mib = usage.ru_maxrss / 1024
-        return pid, status
-
-
 def report_once(path: Path, out: Path) -> tuple[float, float, str]:
     """Seconds, the child's peak memory in MiB, and its output."""
-    t0 = time.perf_counter()
-    child = _Child([sys.executable, "-m", "simkit", "report", str(path), "--out", str(out)],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stdout, stderr = child.communicate()
-    seconds = time.perf_counter() - t0
-    if child.returncode != 0:
-        raise SystemExit(f"simkit report failed ({child.returncode}):\n{stdout}{stderr[-3000:]}")
-    return seconds, child.peak_mib, stdout
+    return simkit_command("report", str(path), "--out", str(out))
 
 
 # -- the model on its own -----------------------------------------------------------------------
