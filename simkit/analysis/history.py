@@ -80,12 +80,15 @@ Access = frozenset[tuple[str, str, str]]
 
 
 def access_now(sim: Any) -> Access:
-    """Who sees which pool through which share now: (account, pool, share) triples."""
-    shares = sim.shares
-    accounts = [*sim.org.members(), *sim.org.externals()]
-    return frozenset((account, pool, share) for account in accounts
-                     for pool in shares.pools_shared_with(account)
-                     for share in shares.granting(account, pool))
+    """Who sees which pool through which share now: (account, pool, share) triples.
+
+    Found share by share from the accounts each Active share reaches, so the cost
+    grows with the access there is, not with accounts times shares.
+    """
+    shares, owner = sim.shares, sim.shares.pool_owner
+    return frozenset((account, pool, s.id) for s in shares.all() if s.active
+                     for account in shares.holders(s)
+                     for pool in dict.fromkeys(s.resources) if owner(pool) != account)
 
 
 def _steps(run: Any) -> dict[int, Any]:

@@ -209,17 +209,30 @@ class Shares:
         The cost grows with the shares of the pool and the accounts they
         reach, not with every account of the organisation.
         """
-        org, out = self.org, set()
+        out: set[str] = set()
         for s in self._holding(pool_id):
-            for p in s.principals:
-                if p.kind != "account":
-                    out |= org.covered(p)
-                elif org.is_member(p.value):
+            out |= self.holders(s)
+        return out
+
+    def holders(self, share: ResourceShare, invitations: _Invitations | None = None) -> set[str]:
+        """The accounts that are principals of ``share`` now (its status aside).
+
+        A member covered by one of its principals (the directory, a folder and
+        its sub-folders, the account itself), or an external account whose
+        invitation is Accepted: the accounts :meth:`_holds` is true for, found
+        from the principals, so the cost grows with the accounts they reach.
+        """
+        invitations = self._invitations if invitations is None else invitations
+        org, out = self.org, set()
+        for p in share.principals:
+            if p.kind != "account":
+                out |= org.covered(p)
+            elif org.is_member(p.value):
+                out.add(p.value)
+            else:
+                invitation = invitations.get((share.id, p.value))
+                if invitation is not None and invitation.status == "Accepted":
                     out.add(p.value)
-                else:
-                    invitation = self._invitations.get((s.id, p.value))
-                    if invitation is not None and invitation.status == "Accepted":
-                        out.add(p.value)
         return out
 
     def _holding(self, pool_id: str) -> list[ResourceShare]:
@@ -487,14 +500,30 @@ class Shares:
 
     def _check_pools_seen(self, changed: dict[str, ResourceShare], invitations: _Invitations,
                           accounts: Iterable[str]) -> None:
-        """Raise QuotaExceeded.PoolsSharedPerAccount if an account would see too many pools."""
-        after = {**self._shares, **changed}
+        """Raise QuotaExceeded.PoolsSharedPerAccount if an account would see too many pools.
+
+        ``accounts`` are checked in the order given; the pools each sees before
+        and after are found share by share from the shares' principals.
+        """
+        accounts = list(accounts)
+        before = self._seen_by(accounts, self._shares, self._invitations)
+        now = self._seen_by(accounts, {**self._shares, **changed}, invitations)
         for account in accounts:
-            before = len(self._pools_seen(account, self._shares, self._invitations))
-            now = len(self._pools_seen(account, after, invitations))
-            if now > before:
-                self.quotas.check("pools_shared_per_account", before, adding=now - before,
+            b, n = len(before[account]), len(now[account])
+            if n > b:
+                self.quotas.check("pools_shared_per_account", b, adding=n - b,
                                   subject=f"account {account}")
+
+    def _seen_by(self, accounts: list[str], shares: dict[str, ResourceShare],
+                 invitations: _Invitations) -> dict[str, set[str]]:
+        """The pools each of ``accounts`` sees through ``shares`` (as :meth:`_pools_seen`)."""
+        seen: dict[str, set[str]] = {a: set() for a in accounts}
+        for s in shares.values():
+            if s.active:
+                for account in self.holders(s, invitations).intersection(seen):
+                    seen[account].update(p for p in s.resources
+                                         if self.pool_owner(p) != account)
+        return seen
 
     # -- the association rules -----------------------------------------------------
     def _associate(self, current: ResourceShare, pools: list[str],
@@ -522,8 +551,8 @@ class Shares:
             if old is None or old.at(now).status in ("Rejected", "Expired"):
                 invitations.pop((share, p.value), None)
                 invitations[share, p.value] = Invitation(share, p.value, now)
-        candidates = [a for a in [*org.members(), *org.externals()]
-                      if self._holds(a, new, invitations)]
+        candidates = sorted(self.holders(new, invitations),        # members first, as listed
+                            key=lambda a: (not org.is_member(a), a))
         self._check_pools_seen({share: new}, invitations, candidates)
         # every check passed: commit
         self._shares[share] = new
