@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,29 +97,37 @@ def _fit(fig: Figure, ax: Any, per_row: float, extra: float) -> None:
     fig.set_size_inches(fig.get_figwidth(), max(per_row * abs(bottom - top) + extra, 4))
 
 
-def figures(data: Any) -> dict[str, Figure]:
+def figures(data: Any, frames: Mapping[str, Any] | None = None) -> dict[str, Figure]:
     """The report's figures of a run or simulation, each on its own Figure.
 
     The history figure needs a run (its recorded access); a simulation alone
-    gives the others.
+    gives the others.  ``frames``: the frames of :func:`simkit.analysis.reports.frames`
+    already computed for the same state, used instead of computing them again.
     """
     from matplotlib.figure import Figure
 
     from . import plots, reports
 
     sim = getattr(data, "simulation", data)
-    util = reports.utilisation(sim)
+    given = frames or {}
+
+    def frame(name: str, compute: Any) -> Any:
+        return given[name] if name in given else compute(sim)
+
+    util = frame("utilisation", reports.utilisation)
     out: dict[str, Figure] = {}
     fig = Figure(figsize=(9, 0.45 * max(min(len(util), plots.MAX_ROWS), 1) + 1.6),
                  layout="constrained")
     plots.utilisation_bars(util, ax=fig.add_subplot())
     out["utilisation"] = fig
     fig = Figure(figsize=(9, 4.5), layout="constrained")
-    plots.utilisation_over_time(reports.utilisation_series(sim), ax=fig.add_subplot(),
-                                thresholds=reports.thresholds(sim), end=sim.now)
+    plots.utilisation_over_time(frame("utilisation_series", reports.utilisation_series),
+                                ax=fig.add_subplot(), thresholds=reports.thresholds(sim),
+                                end=sim.now)
     out["utilisation_over_time"] = fig
     fig = Figure(figsize=(9, 3.5), layout="constrained")
-    plots.refusals_over_time(sim.events, ax=fig.add_subplot(), start=sim.start, end=sim.now)
+    plots.refusals_over_time(frame("events", lambda s: s.events), ax=fig.add_subplot(),
+                             start=sim.start, end=sim.now)
     out["refusals"] = fig
     if hasattr(data, "access_log"):
         from . import history
@@ -147,7 +156,7 @@ def figures(data: Any) -> dict[str, Figure]:
     fig = Figure(figsize=(10, 4), layout="constrained")
     _fit(fig, plots.org_graph(sim, ax=fig.add_subplot(), seed=sim.seed), 0.3, 1.0)
     out["organisation"] = fig
-    audit = reports.permission_audit(sim)
+    audit = frame("permissions", reports.permission_audit)
     folders = {a: sim.org.folder_of(a) or "external" for a in set(audit["account"])}
     fig = Figure(figsize=(10, 4), layout="constrained")
     _fit(fig, plots.permission_heatmap(audit, ax=fig.add_subplot(), groups=folders), 0.3, 3)
@@ -353,7 +362,7 @@ def write(run: Any, directory: str | Path) -> list[Path]:
     frames = {**reports.frames(sim), **extra_frames(run)}
     written = [write_csv(frame, directory / f"{name}.csv") for name, frame in frames.items()]
     images = {}
-    for name, fig in figures(run).items():
+    for name, fig in figures(run, frames).items():
         images[name] = _png(fig)
         path = directory / f"{name}.png"
         path.write_bytes(images[name])

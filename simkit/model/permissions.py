@@ -147,7 +147,7 @@ class Decision:
 
 
 def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str,
-           allocation: Any | None = None) -> Decision:
+           allocation: Any | None = None, *, sees: bool | None = None) -> Decision:
     """Decide one request by reading :data:`MATRIX`.
 
     Parameters
@@ -160,6 +160,8 @@ def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str
     action : one of :data:`ACTIONS`.
     allocation : for ``delete_ipam_pool_allocation``, the allocation (with
         ``created_by``); without it, the decision is about the action in general.
+    sees : whether ``actor`` sees the pool through an active share, when the
+        caller already asked ``shares`` (one question for many actions).
 
     Returns
     -------
@@ -173,7 +175,7 @@ def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str
         if row.owner == "yes":
             return Decision(True, "the pool's owner")
         return Decision(False, f"{row.api} is not granted to the pool's owner", "Forbidden")
-    if not shares.sees(actor, pool.id):
+    if not (shares.sees(actor, pool.id) if sees is None else sees):
         return Decision(False, f"the IPAM pool does not exist or is not visible to {actor}",
                         "ResourceNotFound.IpamPool")
     grant = row.principal
@@ -304,8 +306,9 @@ def audit_pairs(org: Organisation, shares: Shares, pairs: Iterable[tuple[str, An
         row_of(action)
     records = []
     for account, pool in pairs:
+        sees = account != pool.owner and shares.sees(account, pool.id)
         for action in chosen:
-            d = decide(org, shares, account, pool, action)
+            d = decide(org, shares, account, pool, action, sees=sees)
             records.append((account, pool.id, action, _ROWS[action].api, d.allowed,
                             d.reason, d.code))
     frame = pd.DataFrame(records, columns=list(AUDIT_FIELDS), dtype=object)
