@@ -111,8 +111,8 @@ def figures(data: Any, frames: Mapping[str, Any] | None = None) -> dict[str, Fig
     sim = getattr(data, "simulation", data)
     given = frames or {}
 
-    def frame(name: str, compute: Any) -> Any:
-        return given[name] if name in given else compute(sim)
+    def frame(name: str, compute: Any, of: Any = sim) -> Any:
+        return given[name] if name in given else compute(of)
 
     util = frame("utilisation", reports.utilisation)
     out: dict[str, Figure] = {}
@@ -132,12 +132,12 @@ def figures(data: Any, frames: Mapping[str, Any] | None = None) -> dict[str, Fig
     if hasattr(data, "access_log"):
         from . import history
 
-        access = history.access(data)
+        access = frame("access", history.access, data)
         rows = min(len(set(zip(access["account"], access["pool"], strict=True))),
                    plots.MAX_ROWS)
         fig = Figure(figsize=(10, 0.3 * max(rows, 1) + 2), layout="constrained")
-        plots.history_timeline(access, history.timeline(data), ax=fig.add_subplot(),
-                               end=sim.now)
+        plots.history_timeline(access, frame("timeline", history.timeline, data),
+                               ax=fig.add_subplot(), end=sim.now)
         out["history"] = fig
     pools = [p.id for p in sim.model.pools.values() if p.space.provisioned()][:MAX_MAPS]
     fig = Figure(figsize=(11, 1.9 * max(len(pools), 1) + 0.3), layout="constrained")

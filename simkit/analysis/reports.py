@@ -234,12 +234,9 @@ def account_utilisation(sim: Simulation) -> pd.DataFrame:
     order = {pid: i for i, pid in enumerate(model.pools)}
     held = _holdings(sim)
     pairs: dict[tuple[str, str], str] = {}
-    accounts = set(sim.org.members()) | set(sim.org.externals())
-    accounts |= {p.owner for p in model.pools.values()} | {acc for acc, _ in held}
-    for account in accounts:
-        for pid in sim.shares.pools_shared_with(account):
-            if pid in model.pools:
-                pairs[(account, pid)] = "principal"
+    for account, seen in _seen_by(sim).items():
+        for pid in seen:
+            pairs[(account, pid)] = "principal"
     for p in model.pools.values():
         pairs[(p.owner, p.id)] = "owner"
     for key in held:

@@ -305,8 +305,11 @@ def audit_pairs(org: Organisation, shares: Shares, pairs: Iterable[tuple[str, An
     for action in chosen:
         row_of(action)
     records = []
+    seeing: dict[str, set[str]] = {}         # pool id -> the accounts that see it
     for account, pool in pairs:
-        sees = account != pool.owner and shares.sees(account, pool.id)
+        if pool.id not in seeing:
+            seeing[pool.id] = shares.accounts_seeing(pool.id)
+        sees = account != pool.owner and account in seeing[pool.id]
         for action in chosen:
             d = decide(org, shares, account, pool, action, sees=sees)
             records.append((account, pool.id, action, _ROWS[action].api, d.allowed,
