@@ -125,6 +125,23 @@ def test_the_org_graph_draws_big_folders_and_many_pools_as_one_node(company):
     assert len(small.texts) < len(full.texts) and small.patches       # shares still drawn
 
 
+def test_the_org_graph_lowers_the_group_limit_until_it_fits_its_rows(company):
+    full = plots.org_graph(company, ax=axes())
+    rows = len(full.texts)                       # one label per node, one node per row
+    capped = plots.org_graph(company, ax=axes(), max_rows=rows - 1)
+    assert len(capped.texts) <= rows - 1
+    title = capped.get_title()
+    limit = int(title.split("more than ")[1].split()[0])
+    assert limit < plots.MAX_LISTED
+    looser = plots.org_graph(company, ax=axes(), max_listed=limit + 1)
+    assert len(looser.texts) > rows - 1          # the largest limit that fits was chosen
+    legend = [t.get_text() for t in capped.get_legend().get_texts()]
+    shares = [s for s in company.shares.all() if s.active]
+    assert sum(t.startswith("share ") for t in legend) == min(len(shares), (rows - 1) // 4)
+    if len(shares) > (rows - 1) // 4:
+        assert f"and {len(shares) - (rows - 1) // 4} more shares" in legend
+
+
 def test_the_pool_hierarchy_folds_the_deepest_levels_above_the_threshold(company):
     pools = len(company.model.pools)
     full = plots.pool_hierarchy(company, ax=axes(), max_rows=pools + 1)

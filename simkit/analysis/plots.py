@@ -437,28 +437,11 @@ def _draw_tree(ax: Axes, pos: dict[str, tuple[float, float]], children: dict[str
                                 "edgecolor": "none", "alpha": 0.8})
 
 
-def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
-              fontsize: float = 8, max_listed: int = MAX_LISTED) -> Axes:
-    """The organisation: folders, accounts and pools, with shares from pools to principals.
-
-    Drawn as a tree from left to right: Root, folders (squares), accounts
-    (circles; external accounts are diamonds, below), then the pools each
-    account owns (triangles, dashed).  Each leaf has a row of its own, so
-    boxes never overlap however many accounts there are.  Each active share
-    draws a coloured arc from each of its pools to each principal (a folder,
-    Root for the whole directory, or an account), dotted while an external
-    account has not accepted.  ``seed`` is accepted for compatibility; the
-    layout is deterministic.
-
-    A folder with more than ``max_listed`` accounts draws them as one node
-    ("N accounts", their pools not drawn), and an account owning more than
-    ``max_listed`` pools draws them as one node ("N pools"); shares then
-    point to and from those nodes, and the title says so.
-    """
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrowPatch
-
-    sim = _sim(data)
+def _org_tree(sim: Any, max_listed: int) -> tuple[dict[str, tuple[float, float]],
+                                                 dict[str, list[str]], dict[str, str],
+                                                 dict[str, str], list[Any]]:
+    """The nodes of :func:`org_graph` with groups above ``max_listed``: positions,
+    children, kinds, the nodes drawn as a group node, and the active shares."""
     org, model = sim.org, sim.model
     folders = org.folders()
     children: dict[str, list[str]] = {f"folder:{f}": [] for f in folders}
@@ -508,6 +491,40 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     for owner, pools in pools_of.items():
         children.setdefault(owner, []).extend(pools)
     pos = _tree(children, ["folder:Root", *externals])
+    return pos, children, kind, alias, shares
+
+
+def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
+              fontsize: float = 8, max_listed: int = MAX_LISTED,
+              max_rows: int = MAX_ROWS) -> Axes:
+    """The organisation: folders, accounts and pools, with shares from pools to principals.
+
+    Drawn as a tree from left to right: Root, folders (squares), accounts
+    (circles; external accounts are diamonds, below), then the pools each
+    account owns (triangles, dashed).  Each leaf has a row of its own, so
+    boxes never overlap however many accounts there are.  Each active share
+    draws a coloured arc from each of its pools to each principal (a folder,
+    Root for the whole directory, or an account), dotted while an external
+    account has not accepted.  ``seed`` is accepted for compatibility; the
+    layout is deterministic.
+
+    A folder with more than ``max_listed`` accounts draws them as one node
+    ("N accounts", their pools not drawn), and an account owning more than
+    ``max_listed`` pools draws them as one node ("N pools"); shares then
+    point to and from those nodes, and the title says so.  When the tree
+    would still have more than ``max_rows`` rows, the limit is lowered until
+    it fits (or every folder is one node), so the figure stays a few screens
+    tall whatever the size of the company.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
+
+    sim = _sim(data)
+    listed = max_listed
+    pos, children, kind, alias, shares = _org_tree(sim, listed)
+    while len(pos) > max_rows and listed > 0:
+        listed -= 1
+        pos, children, kind, alias, shares = _org_tree(sim, listed)
     ax = _axes(ax, (10, 0.32 * max(len(pos), 1) + 1.5))
     sizes = {group: 0 for group in alias.values()}
     for node, group in alias.items():
@@ -547,13 +564,16 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
                       markeredgecolor="#555555", markersize=8, label=k)
                for k, (m, c) in _SHAPES.items()]
     handles += [Line2D([], [], color=share_colours[s.id], linewidth=1.6, label=f"share {s.id}")
-                for s in shares]
+                for s in shares[:max_rows // 4]]
+    if len(shares) > max_rows // 4:
+        handles.append(Line2D([], [], linestyle="", label=f"and {len(shares) - max_rows // 4} "
+                                                          "more shares"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     title = "Organisation and active resource shares"
     if alias:
-        title += (f"\n(folders with more than {max_listed} accounts and accounts with more "
-                  f"than {max_listed} pools are drawn as one node each)")
+        title += (f"\n(folders with more than {listed} accounts and accounts with more "
+                  f"than {listed} pools are drawn as one node each)")
     ax.set_title(title)
     ax.set_axis_off()
     return ax
