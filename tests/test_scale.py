@@ -175,3 +175,16 @@ def test_the_utilisation_bars_and_history_draw_at_most_max_rows(company):
     top = util.nlargest(3, "utilisation")["pool"]
     assert {t.get_text() for t in ax.get_yticklabels()} == set(top)
     assert f"3 most used of {len(util)} pools" in ax.get_title()
+
+
+def test_utilisation_over_time_draws_the_most_utilised_pools_above_the_limit(company):
+    series = reports.utilisation_series(company)
+    peaks = series.groupby("pool", sort=False)["utilisation"].max()
+    full = plots.utilisation_over_time(series, ax=axes(), max_lines=len(peaks))
+    assert {line.get_label() for line in full.get_lines()} >= set(peaks.index)
+    assert full.get_title() == "Utilisation over time"
+    few = plots.utilisation_over_time(series, ax=axes(), max_lines=3)
+    drawn = [line.get_label() for line in few.get_lines() if line.get_label() in peaks.index]
+    assert len(drawn) == 3
+    assert min(peaks[drawn]) >= max(peaks.drop(drawn))       # the highest peaks
+    assert f"the 3 most utilised of {len(peaks)} pools" in few.get_title()

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
     from ..engine.simulation import Simulation
 
-__all__ = ["ACCESS_COLOURS", "MAX_LISTED", "MAX_ROWS", "TYPE_COLOURS", "account_colours",
-           "address_map", "history_timeline", "ip_count_text", "org_graph", "permission_heatmap",
-           "pool_hierarchy", "refusals_over_time", "utilisation_bars", "utilisation_over_time"]
+__all__ = ["ACCESS_COLOURS", "MAX_LINES", "MAX_LISTED", "MAX_ROWS", "TYPE_COLOURS",
+           "account_colours", "address_map", "history_timeline", "ip_count_text", "org_graph",
+           "permission_heatmap", "pool_hierarchy", "refusals_over_time", "utilisation_bars",
+           "utilisation_over_time"]
 
 #: Colours of the allocation types (address map, utilisation bars).
 TYPE_COLOURS = {"VPC": "#4c72b0", "Custom": "#dd8452", "IpamPool": "#8172b3"}
@@ -52,6 +53,8 @@ MAX_ROWS = 80
 #: The organisation figure draws a folder's accounts one by one up to this many, an
 #: account's pools up to this many; beyond, one node stands for them.
 MAX_LISTED = 12
+#: Most lines a line chart draws (one per pool): a dozen colours stay distinguishable.
+MAX_LINES = 12
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
@@ -157,7 +160,8 @@ def utilisation_bars(frame: pd.DataFrame, ax: Axes | None = None, *,
 
 def utilisation_over_time(series: pd.DataFrame, ax: Axes | None = None, *,
                           pools: list[str] | None = None,
-                          thresholds: pd.DataFrame | None = None, end: Any = None) -> Axes:
+                          thresholds: pd.DataFrame | None = None, end: Any = None,
+                          max_lines: int = MAX_LINES) -> Axes:
     """Each pool's utilisation over the run, as steps.
 
     ``series`` is :func:`simkit.analysis.reports.utilisation_series`; each pool's
@@ -166,21 +170,33 @@ def utilisation_over_time(series: pd.DataFrame, ax: Axes | None = None, *,
     (:func:`simkit.analysis.reports.thresholds`) adds a marker where each pool
     first reached each level, and a dotted line per level.  ``end`` (a time)
     extends every pool's last value to it, such as the clock at the end of
-    the run.
+    the run.  Without ``pools``, at most ``max_lines`` pools are drawn: those
+    whose utilisation rose highest (the first in the series on a tie), and
+    the title says how many of how many.
     """
     ax = _axes(ax)
-    if pools is None:
-        pools = list(dict.fromkeys(series["pool"]))
     by_time = len(series) > 0 and series["time"].nunique() > 1
-    x_all = series["time"] if by_time else list(range(len(series)))
+    x_all = list(series["time"]) if by_time else list(range(len(series)))
     last = max(x_all) if len(series) else 0
     end = max(last, end) if by_time and end is not None else last
+    rows: dict[str, tuple[list[Any], list[float]]] = {}
+    for x, pool, u in zip(x_all, series["pool"], series["utilisation"], strict=True):
+        xs, ys = rows.setdefault(pool, ([], []))
+        xs.append(x)
+        ys.append(100 * u)
+    title = "Utilisation over time"
+    if pools is None:
+        pools = list(rows)
+        if len(pools) > max_lines:
+            peak = {pool: max(rows[pool][1]) for pool in pools}
+            first = {pool: i for i, pool in enumerate(pools)}
+            shown = set(sorted(pools, key=lambda q: (-peak[q], first[q]))[:max_lines])
+            title += f": the {max_lines} most utilised of {len(pools)} pools"
+            pools = [q for q in pools if q in shown]
     for pool in pools:
-        mask = (series["pool"] == pool).to_numpy()
-        xs = [x for x, m in zip(x_all, mask, strict=True) if m]
-        ys = [100 * u for u in series.loc[mask, "utilisation"]]
-        if not xs:
+        if pool not in rows:
             continue
+        xs, ys = rows[pool]
         line = ax.step([*xs, end], [*ys, ys[-1]], where="post", label=pool)[0]
         if thresholds is not None and by_time:
             hits = thresholds[thresholds["pool"] == pool]
@@ -195,7 +211,7 @@ def utilisation_over_time(series: pd.DataFrame, ax: Axes | None = None, *,
     ax.axhline(100, color="#333333", linestyle="--", linewidth=1)
     ax.set_ylabel("utilisation (%)")
     ax.set_xlabel("time" if by_time else "change number (all at one clock time)")
-    ax.set_title("Utilisation over time")
+    ax.set_title(title)
     if by_time:
         ax.figure.autofmt_xdate()
     if pools:
