@@ -9,8 +9,12 @@ account in turn creating a /24 VPC from a child pool of its region.
 
 Each size is written to a temporary file and reported by ``simkit report`` in
 a child process; the time is wall clock, the memory the child's peak resident
-set (``os.wait4``).  The ratios between sizes are printed; the goal is that a
-5x step in accounts costs at most 2x in time.
+set (``os.wait4``).  The ratios between sizes are printed; the goals are that a
+5x step in accounts costs at most 2x in time, and 5,000 accounts less than 60 s
+and 2 GiB.  Then a table gives each part of the report (load, run, each frame,
+the figures, each PNG, the CSV files) at each size, measured in a child process
+per size, with the ratio between the last two sizes: a part whose cost grows
+with accounts x pools shows there.
 
 The second part times the model's growth on its own (``--model``): adding
 accounts to the organisation, checking a principal's access to a shared pool,
@@ -23,6 +27,9 @@ Run: ``python benchmarks/company.py`` (``--sizes 200 1000`` for a short run).
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -75,6 +82,62 @@ def plan(accounts: int, vpcs: int) -> str:
 def report_once(path: Path, out: Path) -> tuple[float, float, str]:
     """Seconds, the child's peak memory in MiB, and its output."""
     return simkit_command("report", str(path), "--out", str(out))
+
+
+# -- the report phase by phase ------------------------------------------------------------------
+def report_phases(path: Path, out: Path) -> dict[str, float]:
+    """Seconds of each part of a report of ``path``, in this process: the load, the run,
+    each frame of ``reports.FRAMES``, the history and capacity frames, the figures, each
+    PNG and the CSV files."""
+    from simkit.analysis import htmlreport, reports
+    from simkit.analysis.outputs import write_csv
+    from simkit.analysis.runs import run
+    from simkit.scenario import load
+
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[..., object], *args: object) -> object:
+        t0 = time.perf_counter()
+        value = fn(*args)
+        seconds[name] = time.perf_counter() - t0
+        return value
+
+    timed("imports (pandas, matplotlib)", lambda: (importlib.import_module("pandas"),
+                                                   importlib.import_module("matplotlib.figure")))
+    scenario = timed("load", load, path)
+    done = timed("run", run, scenario)
+    sim = done.simulation
+    frames = {name: timed(f"frame {name}", make, sim) for name, make in reports.FRAMES.items()}
+    frames.update(timed("history and capacity frames", htmlreport.extra_frames, done))
+    figures = timed("figures (drawing)", htmlreport.figures, done, frames)
+    for name, fig in figures.items():
+        timed(f"png {name}", htmlreport._png, fig)
+    out.mkdir(parents=True, exist_ok=True)
+    timed("csv files", lambda: [write_csv(f, out / f"{n}.csv") for n, f in frames.items()])
+    return seconds
+
+
+def scaling_table(sizes: list[int], vpcs: int, tmp: Path) -> list[str]:
+    """One line per part of the report, its seconds at each size and the ratio between
+    the last two sizes; each size is measured in a child process of its own."""
+    measured = []
+    for n in sizes:
+        path = tmp / f"company-{n}.yaml"
+        if not path.exists():
+            path.write_text(plan(n, vpcs))
+        child = subprocess.run([sys.executable, __file__, "--phases", str(path),
+                                str(tmp / f"phases-{n}")], capture_output=True, text=True,
+                               check=False)
+        if child.returncode != 0:
+            raise SystemExit(f"the phase run at {n} accounts failed:\n{child.stderr[-3000:]}")
+        measured.append(json.loads(child.stdout.splitlines()[-1]))
+    head = "".join(f"{f'{n:,} acc.':>12}" for n in sizes)
+    lines = [f"  {'part':<36}{head}{'ratio':>8}"]
+    for name in measured[0]:
+        cells = "".join(f"{m[name]:12.2f}" for m in measured)
+        ratio = measured[-1][name] / max(measured[-2][name], 1e-3) if len(sizes) > 1 else 1.0
+        lines.append(f"  {name:<36}{cells}{ratio:8.2f}")
+    return lines
 
 
 # -- the model on its own -----------------------------------------------------------------------
@@ -137,8 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vpcs", type=int, default=5000)
     parser.add_argument("--no-report", action="store_true", help="only the model's growth")
     parser.add_argument("--no-model", action="store_true", help="only the reports")
+    parser.add_argument("--no-table", action="store_true",
+                        help="without the table of each part's cost at each size")
+    parser.add_argument("--phases", nargs=2, metavar=("FILE", "DIR"),
+                        help="(internal) time each part of a report of FILE, print JSON")
     args = parser.parse_args(argv)
+    if args.phases:
+        print(json.dumps(report_phases(Path(args.phases[0]), Path(args.phases[1]))))
+        return 0
     results = []
+    failures: list[str] = []
     if not args.no_report:
         print(f"`simkit report` on the company plan (1 /8, {REGIONS} regional pools, "
               f"{REGIONS * CHILDREN} child pools, {2 * REGIONS} shares, {args.vpcs:,} VPCs):")
@@ -151,14 +222,27 @@ def main(argv: list[str] | None = None) -> int:
                 results.append((n, seconds, peak))
                 print(f"  {n:>6,} accounts: {seconds:7.1f} s, peak memory {peak:7,.0f} MiB, "
                       f"{len(pngs)} PNGs", flush=True)
-        for (n0, s0, m0), (n1, s1, m1) in zip(results, results[1:], strict=False):
-            print(f"  {n0:,} -> {n1:,} accounts ({n1 / n0:.0f}x): time x{s1 / s0:.2f}, "
-                  f"memory x{m1 / m0:.2f}")
+            for (n0, s0, m0), (n1, s1, m1) in zip(results, results[1:], strict=False):
+                print(f"  {n0:,} -> {n1:,} accounts ({n1 / n0:.0f}x): time x{s1 / s0:.2f}, "
+                      f"memory x{m1 / m0:.2f}")
+                if n1 >= 5 * n0 and s1 > 2 * s0:
+                    failures.append(f"{n0:,} -> {n1:,} accounts: time x{s1 / s0:.2f} > x2")
+            for n, seconds, peak in results:
+                if n >= 5000 and (seconds >= 60 or peak >= 2048):
+                    failures.append(f"{n:,} accounts: {seconds:.1f} s, {peak:,.0f} MiB "
+                                    "(goal < 60 s, < 2 GiB)")
+            if not args.no_table:
+                print("Each part of the report, seconds in one process per size (ratio: the "
+                      "last size over the one before):", flush=True)
+                print("\n".join(scaling_table(args.sizes, args.vpcs, Path(tmp))))
     if not args.no_model:
         print("The model's growth (the larger size's cost over the smaller's):")
         for what, small, t0, large, t1 in model_growth():
             print(f"  {what}: {_figure(t0)} at {small}, {_figure(t1)} at {large} "
                   f"(x{t1 / t0:.1f})", flush=True)
+    if failures:
+        print("TARGETS MISSED: " + "; ".join(failures))
+        return 1
     return 0
 
 

@@ -38,7 +38,7 @@ unmanaged_in_pool v2 p 10.0.0.0/25
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..model import discovery
@@ -68,6 +68,7 @@ __all__ = [
     "allocations",
     "conflicts",
     "folder_utilisation",
+    "FRAMES",
     "frames",
     "permission_audit",
     "permission_summary",
@@ -641,8 +642,26 @@ def _conflict_columns(sim: Simulation) -> dict[str, list[str]]:
 
 
 # -- all of them ---------------------------------------------------------------------------
+#: The frames of a report, by name, each made from a simulation, in the order a report
+#: gives them.
+FRAMES: dict[str, Callable[[Simulation], pd.DataFrame]] = {
+    "events": lambda sim: sim.events,
+    "utilisation": utilisation,
+    "scope_utilisation": scope_utilisation,
+    "account_utilisation": account_utilisation,
+    "folder_utilisation": folder_utilisation,
+    "utilisation_series": utilisation_series,
+    "allocations": allocations,
+    "resource_cidrs": resource_cidrs_frame,
+    "conflicts": conflicts,
+    "pool_views": pool_views,
+    "permissions": permission_audit,
+    "permission_summary": permission_summary,
+}
+
+
 def frames(sim: Simulation) -> dict[str, pd.DataFrame]:
-    """Every frame of this module and the event log, by the name a report gives each.
+    """Every frame of :data:`FRAMES` for ``sim``, by the name a report gives each.
 
     Examples
     --------
@@ -652,17 +671,4 @@ def frames(sim: Simulation) -> dict[str, pd.DataFrame]:
      'folder_utilisation', 'utilisation_series', 'allocations', 'resource_cidrs',
      'conflicts', 'pool_views', 'permissions', 'permission_summary']
     """
-    return {
-        "events": sim.events,
-        "utilisation": utilisation(sim),
-        "scope_utilisation": scope_utilisation(sim),
-        "account_utilisation": account_utilisation(sim),
-        "folder_utilisation": folder_utilisation(sim),
-        "utilisation_series": utilisation_series(sim),
-        "allocations": allocations(sim),
-        "resource_cidrs": resource_cidrs_frame(sim),
-        "conflicts": conflicts(sim),
-        "pool_views": pool_views(sim),
-        "permissions": permission_audit(sim),
-        "permission_summary": permission_summary(sim),
-    }
+    return {name: make(sim) for name, make in FRAMES.items()}
