@@ -153,7 +153,8 @@ def test_the_pool_hierarchy_folds_the_deepest_levels_above_the_threshold(company
     assert "below level 2" in folded.get_title() and len(names) < pools + 1
 
 
-def test_report_figures_stay_a_few_screens_tall_on_a_big_plan():
+@pytest.mark.parametrize("accounts", [200, 400])
+def test_report_figures_stay_a_few_screens_tall_on_a_big_plan(accounts):
     import sys
     from pathlib import Path
 
@@ -163,10 +164,11 @@ def test_report_figures_stay_a_few_screens_tall_on_a_big_plan():
     from simkit.analysis.htmlreport import figures
     from simkit.scenario import loads
 
-    sim = run(loads(plan(400, 0))).simulation
-    shown = figures(sim)
-    for name in ("utilisation", "organisation", "pool_hierarchy", "permissions"):
-        assert shown[name].get_figheight() <= 40, name
+    shown = figures(run(loads(plan(accounts, 300))))     # a run: the history figure too
+    assert set(shown) >= {"utilisation", "organisation", "pool_hierarchy", "permissions",
+                          "address_maps", "history", "utilisation_over_time"}
+    for name, fig in shown.items():       # 40 inches: four screens at the page's 110 dpi
+        assert fig.get_figheight() <= 40, name
 
 
 def test_the_utilisation_bars_and_history_draw_at_most_max_rows(company):
