@@ -169,6 +169,8 @@ def test_report_figures_stay_a_few_screens_tall_on_a_big_plan(accounts):
                           "address_maps", "history", "utilisation_over_time"}
     for name, fig in shown.items():       # 40 inches: four screens at the page's 110 dpi
         assert fig.get_figheight() <= 40, name
+    pools = len(loads(plan(accounts, 0)).ipams[0].pools)
+    assert shown["address_maps"].get_suptitle().startswith(f"the first 20 of {pools} pools")
 
 
 def test_the_utilisation_bars_and_history_draw_at_most_max_rows(company):

@@ -140,8 +140,12 @@ def figures(data: Any, frames: Mapping[str, Any] | None = None) -> dict[str, Fig
         plots.history_timeline(access, frame("timeline", history.timeline, data),
                                ax=fig.add_subplot(), end=sim.now)
         out["history"] = fig
-    pools = [p.id for p in sim.model.pools.values() if p.space.provisioned()][:MAX_MAPS]
+    mapped = [p.id for p in sim.model.pools.values() if p.space.provisioned()]
+    pools = mapped[:MAX_MAPS]
     fig = Figure(figsize=(11, 1.9 * max(len(pools), 1) + 0.3), layout="constrained")
+    if len(mapped) > len(pools):
+        fig.suptitle(f"the first {len(pools)} of {len(mapped)} pools with provisioned CIDRs, "
+                     "in creation order (allocations.csv lists every block)")
     colours = plots.account_colours(sim)
     if pools:
         for i, pool in enumerate(pools, 1):
