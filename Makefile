@@ -39,12 +39,9 @@ soak: $(VENV)/.stamp-dev
 	$(PY) -m pytest -m slow tests/test_record.py
 
 bench: $(VENV)/.stamp-dev
-	$(PY) benchmarks/allocator.py
-	$(PY) benchmarks/engine.py
-	$(PY) benchmarks/conflicts.py
-	$(PY) benchmarks/sweep.py
-	$(PY) benchmarks/server.py
-	$(PY) benchmarks/company.py
+	@status=0; for b in allocator.py engine.py "engine.py --million" conflicts.py sweep.py \
+		server.py company.py; do echo "== benchmarks/$$b"; $(PY) benchmarks/$$b || status=1; \
+		done; exit $$status
 
 lab: $(VENV)/.stamp-dev
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
