@@ -60,6 +60,7 @@ simkit.ScenarioError: <string>:4: step 1: advance must be a duration such as 30m
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -246,6 +247,8 @@ def loads(text: str | bytes, file: str = "<string>", *,
     if parameters is not None and not isinstance(parameters, Mapping):
         raise UsageError(f"parameters must be a mapping of names to values, not "
                          f"{type(parameters).__name__}")
+    collecting = gc.isenabled()
+    gc.disable()      # what a load builds holds no cycles: the collector would only re-walk it
     try:
         return _load_text(text, file, parameters)
     except _Invalid as err:
@@ -257,6 +260,9 @@ def loads(text: str | bytes, file: str = "<string>", *,
     except Exception as err:  # noqa: BLE001 - nothing but ScenarioError leaves load()
         raise ScenarioError(f"cannot read this scenario ({type(err).__name__}: {err})",
                             file=file) from err
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _load_text(text: str | bytes, file: str,
@@ -400,6 +406,8 @@ class _Builder:
         org_tree = _ORG.check(tree["org"], _At("", "org", tree.value_lines["org"], self.ctx))
         self.ctx.org = self._org(org_tree, Quotas(raised))
         data = FORMAT.check(tree, _At("", "", tree.line, self.ctx))
+        if data is not tree:        # the steps are read from data, and let go as read
+            tree.pop("steps", None)
 
         empty = _YList(tree.line)
         ipams = tuple(self._ipams(data.get("ipams", empty)))
@@ -591,7 +599,9 @@ class _Builder:
         step may create are added to ``pools`` for the demand entries that draw on them."""
         clock, moved_by = start, None
         out = []
-        for index, (item, line) in enumerate(zip(items, items.lines, strict=True), start=1):
+        for index, line in enumerate(items.lines, start=1):
+            item = items[index - 1]
+            items[index - 1] = None        # a step's tree goes once its spec is built
             if "op" in item:
                 if OPERATIONS[item["op"]].makes == "pool":
                     pools.setdefault(item["pool"], item.value_lines["pool"])
@@ -620,13 +630,14 @@ class _Builder:
 
     def _op_step(self, index: int, line: int, item: _YMap) -> Step:
         op = OPERATIONS[item["op"]]
-        fixed = ("op", "as", "expect") if op.own_region else ("op", "as", "region", "expect")
-        args = {k: _plain(v) for k, v in item.items() if k not in fixed}
+        fixed = _OWN_REGION_KEYS if op.own_region else _REQUEST_KEYS
+        args = {k: _plain(v) if isinstance(v, list | dict) else v
+                for k, v in item.items() if k not in fixed}
         expect = item.get("expect")
         if expect is None:
-            result = Expect("success")
+            result = _SUCCESS
         elif expect == "any":
-            result = Expect("any")
+            result = _ANY
         else:
             given = dict(expect.items())
             ipv6 = given.pop("ipv6_cidr", None) if len(given) > 1 else None
@@ -654,6 +665,12 @@ class _Builder:
                                   every=item.get("every"), rate=item.get("rate"), begin=begin,
                                   lifetime=item.get("lifetime"), region=item.get("region")))
         return out
+
+
+#: The keys of an op step that are not the operation's arguments.
+_REQUEST_KEYS = frozenset({"op", "as", "region", "expect"})
+_OWN_REGION_KEYS = frozenset({"op", "as", "expect"})      # its region is an argument
+_SUCCESS, _ANY = Expect("success"), Expect("any")
 
 
 def _apply(fn: Any, line: int, value: str) -> None:
