@@ -115,3 +115,17 @@ def test_what_a_context_remembers_goes_when_its_organisation_changes() -> None:
     ctx.passed[(AccountRef(), str, "ghost")] = "ghost"     # accepted while org was None
     ctx.org = object()
     assert ctx.passed == {}
+
+
+def test_full_caches_start_again_without_changing_the_result(monkeypatch) -> None:
+    from simkit.scenario import records, yamltree
+
+    text = HEAD + "steps:\n" + "".join(
+        f"  - {{op: create_ipam_pool_allocation, as: net, pool: p{i % 5}, allocation: a{i},"
+        f" mask: {24 + i % 3}}}\n  - advance: {i + 1}m\n" for i in range(40))
+    expected = loads(text).steps
+    monkeypatch.setattr(yamltree, "_SCALAR_CACHE_LIMIT", 3)
+    monkeypatch.setattr(records, "_REMEMBER_LIMIT", 3)
+    assert loads(text).steps == expected
+    with pytest.raises(ScenarioError, match=r"<string>:85: .*account 'ghost' is not declared"):
+        loads(text + "  - {op: delete_vpc, as: ghost, vpc: v}\n")

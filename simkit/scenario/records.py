@@ -217,8 +217,9 @@ class Record(_Type):
                 result = passed.get(seen, _UNSEEN)
                 if result is _UNSEEN:
                     result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
-                    if len(passed) < _REMEMBER_LIMIT:
-                        passed[seen] = result
+                    if len(passed) >= _REMEMBER_LIMIT:
+                        passed.clear()      # bounded: the values in use come back
+                    passed[seen] = result
             else:
                 result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
             checked.append(result)

@@ -88,6 +88,7 @@ def _line_of(event: Any) -> int:
     return event.start_mark.line + 1
 
 
+#: Most distinct scalars each cache holds; a full cache starts again.
 _SCALAR_CACHE_LIMIT = 100_000
 
 
@@ -108,17 +109,24 @@ class _Composer:
         self.resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
         self.constructed: dict[tuple[str, str], Any] = {}
         self.plain: dict[str, tuple[Any, str]] = {}     # plain untagged scalar -> value, tag
+        # the first characters of the values an implicit type may match (None: any)
+        resolvers = getattr(loader, "yaml_implicit_resolvers", {None: ()})
+        self.typed_starts = None if None in resolvers else resolvers
 
     # -- scalars -------------------------------------------------------------------
     def scalar(self, event: Any) -> Any:
         tag = event.tag
+        if tag is None and event.implicit[0] and self.typed_starts is not None \
+                and event.value[:1] not in self.typed_starts:
+            return event.value, _STR_TAG    # no implicit type starts with this character
         if tag is None or tag == "!":
             key = (event.value, event.implicit)
             tag = self.resolved.get(key)
             if tag is None:
                 tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-                if len(self.resolved) < _SCALAR_CACHE_LIMIT:
-                    self.resolved[key] = tag
+                if len(self.resolved) >= _SCALAR_CACHE_LIMIT:
+                    self.resolved.clear()
+                self.resolved[key] = tag
         if tag in (_STR_TAG, _MERGE_TAG):
             return event.value, tag
         key2 = (tag, event.value)
@@ -135,7 +143,9 @@ class _Composer:
             problem = getattr(err, "problem", None) or str(err)
             raise _Invalid(f"cannot read the value {event.value!r}: {problem}",
                            _line_of(event)) from None
-        if len(self.constructed) < _SCALAR_CACHE_LIMIT and not isinstance(value, list | dict):
+        if not isinstance(value, list | dict):
+            if len(self.constructed) >= _SCALAR_CACHE_LIMIT:
+                self.constructed.clear()
             self.constructed[key2] = value
         return value, tag
 
@@ -176,8 +186,9 @@ class _Composer:
                     hit = plain.get(event.value)
                     if hit is None:
                         hit = self.scalar(event)
-                        if len(plain) < _SCALAR_CACHE_LIMIT:
-                            plain[event.value] = hit
+                        if len(plain) >= _SCALAR_CACHE_LIMIT:
+                            plain.clear()       # bounded: the values in use come back
+                        plain[event.value] = hit
                     value, tag = hit
                 else:
                     value, tag = self.scalar(event)
