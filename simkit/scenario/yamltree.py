@@ -182,13 +182,14 @@ class _Composer:
                 raw = event.start_mark.line
                 if raw != raw_line:
                     raw_line, line = raw, raw + 1
-                if event.tag is None and event.implicit[0]:
-                    hit = plain.get(event.value)
+                if event.implicit[0] and event.tag is None:
+                    text = event.value
+                    hit = plain.get(text)
                     if hit is None:
                         hit = self.scalar(event)
                         if len(plain) >= _SCALAR_CACHE_LIMIT:
                             plain.clear()       # bounded: the values in use come back
-                        plain[event.value] = hit
+                        plain[text] = hit
                     value, tag = hit
                 else:
                     value, tag = self.scalar(event)
@@ -276,7 +277,7 @@ class _Composer:
                                        vline)
                     key, key_line, merge_line = _MERGE, vline, vline
                     continue
-                if isinstance(value, list | dict):
+                if value.__class__ is _YMap or value.__class__ is _YList:
                     raise _Invalid("a mapping key must be a plain value, not a mapping or a "
                                    "list", vline)
                 try:
@@ -297,9 +298,11 @@ class _Composer:
             else:
                 cur[key] = value
                 lines[key] = key_line
-                if vline != key_line and vlines is lines:
+                if vlines is not lines:
+                    vlines[key] = vline
+                elif vline != key_line:         # the value moved: the tables part
                     vlines = dict(lines)
-                vlines[key] = vline
+                    vlines[key] = vline
                 key = _NO_KEY
         return root[0] if root else None
 
