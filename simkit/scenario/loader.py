@@ -130,7 +130,7 @@ __all__ = [
 #: Largest scenario file accepted, in bytes (of text given as a string: characters).  It
 #: bounds what reading one file may cost: one-line steps take about ten times their
 #: text's size in memory while they load, so 128 MiB (1.7 million such steps) stays
-#: near 1.3 GiB.
+#: under 1.3 GiB.
 MAX_BYTES = 128 * 1024 * 1024
 
 
