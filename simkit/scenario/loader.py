@@ -60,6 +60,7 @@ simkit.ScenarioError: <string>:4: step 1: advance must be a duration such as 30m
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -126,8 +127,11 @@ __all__ = [
     "write_schema",
 ]
 
-#: Largest scenario file accepted, in bytes.
-MAX_BYTES = 64 * 1024 * 1024
+#: Largest scenario file accepted, in bytes (of text given as a string: characters).  It
+#: bounds what reading one file may cost: one-line steps take about ten times their
+#: text's size in memory while they load, so 128 MiB (1.7 million such steps) stays
+#: under 1.3 GiB.
+MAX_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,12 @@ def load(path: str | os.PathLike[str], *,
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
         reason = getattr(err, "strerror", None) or str(err)
         raise ScenarioError(f"cannot read the file: {reason}", file=file) from None
-    return loads(data, file, parameters=parameters)
+    try:
+        text = _text_of(data)
+    except _Invalid as err:
+        raise ScenarioError(err.reason, file=file, line=err.line) from None
+    del data        # the bytes need not stay beside their text while it loads
+    return loads(text, file, parameters=parameters)
 
 
 def loads(text: str | bytes, file: str = "<string>", *,
@@ -246,6 +255,8 @@ def loads(text: str | bytes, file: str = "<string>", *,
     if parameters is not None and not isinstance(parameters, Mapping):
         raise UsageError(f"parameters must be a mapping of names to values, not "
                          f"{type(parameters).__name__}")
+    collecting = gc.isenabled()
+    gc.disable()      # what a load builds holds no cycles: the collector would only re-walk it
     try:
         return _load_text(text, file, parameters)
     except _Invalid as err:
@@ -257,10 +268,13 @@ def loads(text: str | bytes, file: str = "<string>", *,
     except Exception as err:  # noqa: BLE001 - nothing but ScenarioError leaves load()
         raise ScenarioError(f"cannot read this scenario ({type(err).__name__}: {err})",
                             file=file) from err
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _load_text(text: str | bytes, file: str,
-               parameters: Mapping[str, Any] | None = None) -> Scenario:
+def _text_of(text: str | bytes) -> str:
+    """The text of a scenario given as text or as UTF-8 bytes, within :data:`MAX_BYTES`."""
     if isinstance(text, bytes | bytearray):
         if len(text) > MAX_BYTES:
             raise _Invalid(f"the file is larger than {MAX_BYTES // 2**20} MiB", None)
@@ -274,6 +288,12 @@ def _load_text(text: str | bytes, file: str,
         raise _Invalid(f"a scenario is text, not {type(text).__name__}", None)
     if len(text) > MAX_BYTES:
         raise _Invalid(f"the file is larger than {MAX_BYTES // 2**20} MiB", None)
+    return text
+
+
+def _load_text(text: str | bytes, file: str,
+               parameters: Mapping[str, Any] | None = None) -> Scenario:
+    text = _text_of(text)
     tree = _compose(text)
     if not isinstance(tree, _YMap):
         kind = "a list" if isinstance(tree, list) else f"the single value {_show(tree)}"
@@ -400,6 +420,8 @@ class _Builder:
         org_tree = _ORG.check(tree["org"], _At("", "org", tree.value_lines["org"], self.ctx))
         self.ctx.org = self._org(org_tree, Quotas(raised))
         data = FORMAT.check(tree, _At("", "", tree.line, self.ctx))
+        if data is not tree:        # the steps are read from data, and let go as read
+            tree.pop("steps", None)
 
         empty = _YList(tree.line)
         ipams = tuple(self._ipams(data.get("ipams", empty)))
@@ -591,7 +613,9 @@ class _Builder:
         step may create are added to ``pools`` for the demand entries that draw on them."""
         clock, moved_by = start, None
         out = []
-        for index, (item, line) in enumerate(zip(items, items.lines, strict=True), start=1):
+        for index, line in enumerate(items.lines, start=1):
+            item = items[index - 1]
+            items[index - 1] = None        # a step's tree goes once its spec is built
             if "op" in item:
                 if OPERATIONS[item["op"]].makes == "pool":
                     pools.setdefault(item["pool"], item.value_lines["pool"])
@@ -620,13 +644,14 @@ class _Builder:
 
     def _op_step(self, index: int, line: int, item: _YMap) -> Step:
         op = OPERATIONS[item["op"]]
-        fixed = ("op", "as", "expect") if op.own_region else ("op", "as", "region", "expect")
-        args = {k: _plain(v) for k, v in item.items() if k not in fixed}
+        fixed = _OWN_REGION_KEYS if op.own_region else _REQUEST_KEYS
+        args = {k: _plain(v) if isinstance(v, list | dict) else v
+                for k, v in item.items() if k not in fixed}
         expect = item.get("expect")
         if expect is None:
-            result = Expect("success")
+            result = _SUCCESS
         elif expect == "any":
-            result = Expect("any")
+            result = _ANY
         else:
             given = dict(expect.items())
             ipv6 = given.pop("ipv6_cidr", None) if len(given) > 1 else None
@@ -654,6 +679,12 @@ class _Builder:
                                   every=item.get("every"), rate=item.get("rate"), begin=begin,
                                   lifetime=item.get("lifetime"), region=item.get("region")))
         return out
+
+
+#: The keys of an op step that are not the operation's arguments.
+_REQUEST_KEYS = frozenset({"op", "as", "region", "expect"})
+_OWN_REGION_KEYS = frozenset({"op", "as", "expect"})      # its region is an argument
+_SUCCESS, _ANY = Expect("success"), Expect("any")
 
 
 def _apply(fn: Any, line: int, value: str) -> None:

@@ -25,7 +25,9 @@ simkit.scenario.yamltree._Invalid: unknown key 'cidr' in pool 'hz' (did you mean
 from __future__ import annotations
 
 import difflib
+import functools
 import math
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -49,6 +51,10 @@ from .scalars import (
 from .yamltree import _Invalid, _YList, _YMap
 
 _MASK_KEY_RE = re.compile(r"^(?:3[0-2]|[12]?[0-9])$")
+#: Classes of scalar values whose checks a record remembers, and for how many values.
+_REMEMBERED = frozenset({str, int, bool})
+_REMEMBER_LIMIT = 100_000
+_UNSEEN = object()
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,11 +93,15 @@ class ListOf(_Type):
             raise at.wrong(self, value)
         if len(value) < self.min_items:
             raise at.fail(f"needs at least {self.min_items} item(s)")
+        kind, where, key, ctx = self.item, at.where, at.key, at.ctx
+        checked = [kind.check(item, _At(where, f"{key} item {i}", line, ctx, index=i))
+                   for i, (item, line) in enumerate(zip(value, value.lines, strict=True),
+                                                    start=1)]
+        if all(map(operator.is_, checked, value)):
+            return value                    # nothing converted: the list itself
         out = _YList(value.line)
-        for i, (item, line) in enumerate(zip(value, value.lines, strict=True), start=1):
-            out.append(self.item.check(item, _At(at.where, f"{at.key} item {i}", line,
-                                                 at.ctx, index=i)))
-            out.lines.append(line)
+        out.extend(checked)
+        out.lines.extend(value.lines)
         return out
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
@@ -182,27 +192,46 @@ class Record(_Type):
             return f"{self.title} {at.index}{self.tag}"
         return f"{self.title} of {at.where}" if at.where else self.title
 
+    @functools.cached_property
+    def _needed(self) -> tuple[tuple[str, Field], ...]:
+        """The fields that are required or have a default, in order."""
+        return tuple((key, spec) for key, spec in self.fields.items()
+                     if spec.required or spec.default is not None)
+
     def check(self, value: Any, at: _At) -> Any:
         if not isinstance(value, _YMap):
             raise at.wrong(self, value)
         where = self.where(value, at)
-        out = _YMap(value.line)
+        ctx = at.ctx
+        passed = ctx.passed
+        fields = self.fields
+        checked = []
         for key, item in value.items():
-            spec = self.fields.get(key) if isinstance(key, str) else None
+            spec = fields.get(key) if isinstance(key, str) else None
             if spec is None:
                 raise _Invalid(self._unknown(key, where), value.key_lines[key])
-            line = value.value_lines[key]
-            out.put(key, spec.type.check(item, _At(where, str(key), line, at.ctx)),
-                    value.key_lines[key], line)
-        for key, spec in self.fields.items():
+            kind = spec.type
+            if kind.remembers and item.__class__ in _REMEMBERED:
+                # a value this type accepted before under this organisation: same answer
+                seen = (kind, item.__class__, item)
+                result = passed.get(seen, _UNSEEN)
+                if result is _UNSEEN:
+                    result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
+                    if len(passed) >= _REMEMBER_LIMIT:
+                        passed.clear()      # bounded: the values in use come back
+                    passed[seen] = result
+            else:
+                result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
+            checked.append(result)
+        defaults = []
+        for key, spec in self._needed:
             if key in value:
                 continue
             if spec.required:
                 raise _Invalid(f"{_prefix(where)}missing required {self.noun} {key!r}"
                                + (f" ({spec.doc})" if spec.doc else ""), value.line)
-            if spec.default is not None:
-                out.put(key, spec.type.check(spec.default, _At(where, key, value.line, at.ctx)),
-                        value.line, value.line)
+            defaults.append((key, spec.type.check(spec.default,
+                                                  _At(where, key, value.line, ctx))))
         for group in self.exclusive:
             given = [k for k in group if k in value]
             if len(given) > 1:
@@ -218,6 +247,13 @@ class Record(_Type):
         for group in self.any_of:
             if not any(k in value for k in group):
                 raise _Invalid(f"{where}: give at least one of {_words(group)}", value.line)
+        if not defaults and all(map(operator.is_, checked, value.values())):
+            return value                    # nothing converted or added: the mapping itself
+        out = _YMap(value.line)
+        for (key, _), result in zip(value.items(), checked, strict=True):
+            out.put(key, result, value.key_lines[key], value.value_lines[key])
+        for key, result in defaults:
+            out.put(key, result, value.line, value.line)
         return out
 
     def _unknown(self, key: Any, where: str) -> str:
@@ -327,9 +363,11 @@ class Tagged(_Type):
     def check(self, value: Any, at: _At) -> Any:
         if not isinstance(value, _YMap):
             raise at.wrong(self, value)
+        given = [k for k in self.variants if k in value]
+        if len(given) == 1:
+            return self.variants[given[0]].check(value, at)
         where = (f"{self.title} {at.index}" if at.index is not None
                  else f"{self.title} of {at.where}" if at.where else self.title)
-        given = [k for k in self.variants if k in value]
         if not given:
             raise _Invalid(f"{where} has none of {_words(self.variants)}: a {self.title} is "
                            f"exactly one of them", value.line)
@@ -360,9 +398,9 @@ class ByValue(_Type):
         return f"a mapping with {self.key}"
 
     def check(self, value: Any, at: _At) -> Any:
-        where = f"step {at.index}" if at.index is not None else at.where
         name = value.get(self.key)
         if not isinstance(name, str) or name not in self.variants:
+            where = f"step {at.index}" if at.index is not None else at.where
             close = difflib.get_close_matches(str(name), list(self.variants), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise _Invalid(f"{where}: unknown {self.key} {_show(name)}{hint}; known "

@@ -128,24 +128,52 @@ def parse_time(text: str | datetime | date) -> datetime:
 # Types: the base, and the types of single values
 # ---------------------------------------------------------------------------------------------
 
-@dataclass
 class _Context:
     """What reference checks need: the declared organisation (None while org itself is
-    read), a :class:`simkit.model.org.Organisation`, and its accounts in file order."""
+    read), a :class:`simkit.model.org.Organisation`, and its accounts in file order.
 
-    org: Any = None
-    accounts: tuple[str, ...] = ()
+    ``passed`` remembers the scalar values each type has accepted, and what it
+    made of them, while ``org`` stays the same: a type's check is a function of
+    the value and the organisation, so a value it accepted once it accepts again
+    (:meth:`_Type.check_at` looks there before checking).
+    """
+
+    __slots__ = ("_org", "accounts", "passed")
+
+    def __init__(self, org: Any = None, accounts: tuple[str, ...] = ()) -> None:
+        self._org = org
+        self.accounts = accounts
+        self.passed: dict[tuple[Any, type, Any], Any] = {}
+
+    @property
+    def org(self) -> Any:
+        return self._org
+
+    @org.setter
+    def org(self, org: Any) -> None:
+        self._org = org
+        self.passed = {}
+
+    def __repr__(self) -> str:
+        return f"_Context(org={self._org!r}, accounts={self.accounts!r})"
 
 
-@dataclass(frozen=True)
 class _At:
     """Where a value sits: for messages ("pool 'hz': cidrs item 2 ...") and its line."""
 
-    where: str
-    key: str
-    line: int
-    ctx: _Context
-    index: int | None = None
+    __slots__ = ("where", "key", "line", "ctx", "index")
+
+    def __init__(self, where: str, key: str, line: int, ctx: _Context,
+                 index: int | None = None) -> None:
+        self.where = where
+        self.key = key
+        self.line = line
+        self.ctx = ctx
+        self.index = index
+
+    def __repr__(self) -> str:
+        return (f"_At(where={self.where!r}, key={self.key!r}, line={self.line!r}, "
+                f"index={self.index!r})")
 
     @property
     def subject(self) -> str:
@@ -185,9 +213,15 @@ def _words(names: Any) -> str:
 
 
 class _Type:
-    """A kind of value: checks and converts it, and states it as JSON Schema."""
+    """A kind of value: checks and converts it, and states it as JSON Schema.
+
+    ``remembers``: whether a scalar value's check depends on nothing but the value
+    and the organisation (true of the types of single values), so that a record
+    may reuse an earlier answer (:attr:`_Context.passed`).
+    """
 
     doc = ""
+    remembers = False
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -206,6 +240,8 @@ class _Type:
 @dataclass(frozen=True, eq=False)
 class Text(_Type):
     """A string, optionally from a fixed list or matching a pattern."""
+
+    remembers = True
 
     doc: str = ""
     enum: tuple[str, ...] = ()
@@ -245,6 +281,8 @@ class Text(_Type):
 class Integer(_Type):
     """An integer (never a boolean), optionally bounded."""
 
+    remembers = True
+
     doc: str = ""
     minimum: int | None = None
     maximum: int | None = None
@@ -279,6 +317,8 @@ class Integer(_Type):
 @dataclass(frozen=True, eq=False)
 class Number(_Type):
     """A finite number (integer or decimal), optionally bounded."""
+
+    remembers = True
 
     doc: str = ""
     minimum: float | None = None
@@ -317,6 +357,8 @@ class Number(_Type):
 class Flag(_Type):
     """``true`` or ``false``."""
 
+    remembers = True
+
     doc: str = ""
 
     def describe(self) -> str:
@@ -337,6 +379,8 @@ class Flag(_Type):
 @dataclass(frozen=True, eq=False)
 class Const(_Type):
     """Exactly one value (the format ``version``)."""
+
+    remembers = True
 
     value: Any
     doc: str = ""
@@ -360,6 +404,8 @@ class AccountRef(_Type):
 
     ``principal=True`` also allows ``rd``, ``folder:PATH`` and ``account:ID``.
     """
+
+    remembers = True
 
     doc: str = ""
     principal: bool = False
@@ -434,6 +480,8 @@ def _no_folder(org: Any, name: str) -> str:
 class CidrText(_Type):
     """A CIDR.  ``strict``: parsed now (declarative sections); else kept as written."""
 
+    remembers = True
+
     doc: str = ""
     strict: bool = True
 
@@ -465,6 +513,8 @@ class Mask(_Type):
     ``width`` is 32 (IPv4) or 128 (a pool's masks and rules, which may be IPv6: the
     loader checks an IPv4 pool's against 32).
     """
+
+    remembers = True
 
     doc: str = ""
     strict: bool = True
@@ -534,6 +584,8 @@ class Rate(Text):
 @dataclass(frozen=True, eq=False)
 class Time(_Type):
     """An ISO 8601 time (or date); converted to a UTC datetime."""
+
+    remembers = True
 
     doc: str = ""
 

@@ -218,7 +218,7 @@ class DemandSpec:
 Demand = DemandSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Expect:
     """What an op step must give.
 
@@ -236,7 +236,7 @@ class Expect:
     ipv6_cidr: Any = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a scenario.
 

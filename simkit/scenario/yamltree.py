@@ -45,7 +45,12 @@ class _Invalid(Exception):
 
 
 class _YMap(dict):
-    """A YAML mapping that remembers its line and the lines of its keys and values."""
+    """A YAML mapping that remembers its line and the lines of its keys and values.
+
+    ``key_lines`` and ``value_lines`` may be one dict while every value sits on
+    its key's line (a flow mapping such as ``{op: x, as: y}``); :meth:`put`
+    parts them when a value moves to another line.
+    """
 
     __slots__ = ("line", "key_lines", "value_lines")
 
@@ -58,6 +63,8 @@ class _YMap(dict):
     def put(self, key: Any, value: Any, key_line: int, value_line: int) -> None:
         self[key] = value
         self.key_lines[key] = key_line
+        if value_line != key_line and self.value_lines is self.key_lines:
+            self.value_lines = dict(self.key_lines)
         self.value_lines[key] = value_line
 
 
@@ -81,6 +88,7 @@ def _line_of(event: Any) -> int:
     return event.start_mark.line + 1
 
 
+#: Most distinct scalars each cache holds; a full cache starts again.
 _SCALAR_CACHE_LIMIT = 100_000
 
 
@@ -100,17 +108,25 @@ class _Composer:
         self.open_anchors: set[str] = set()
         self.resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
         self.constructed: dict[tuple[str, str], Any] = {}
+        self.plain: dict[str, tuple[Any, str]] = {}     # plain untagged scalar -> value, tag
+        # the first characters of the values an implicit type may match (None: any)
+        resolvers = getattr(loader, "yaml_implicit_resolvers", {None: ()})
+        self.typed_starts = None if None in resolvers else resolvers
 
     # -- scalars -------------------------------------------------------------------
     def scalar(self, event: Any) -> Any:
         tag = event.tag
+        if tag is None and event.implicit[0] and self.typed_starts is not None \
+                and event.value[:1] not in self.typed_starts:
+            return event.value, _STR_TAG    # no implicit type starts with this character
         if tag is None or tag == "!":
             key = (event.value, event.implicit)
             tag = self.resolved.get(key)
             if tag is None:
                 tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-                if len(self.resolved) < _SCALAR_CACHE_LIMIT:
-                    self.resolved[key] = tag
+                if len(self.resolved) >= _SCALAR_CACHE_LIMIT:
+                    self.resolved.clear()
+                self.resolved[key] = tag
         if tag in (_STR_TAG, _MERGE_TAG):
             return event.value, tag
         key2 = (tag, event.value)
@@ -127,32 +143,80 @@ class _Composer:
             problem = getattr(err, "problem", None) or str(err)
             raise _Invalid(f"cannot read the value {event.value!r}: {problem}",
                            _line_of(event)) from None
-        if len(self.constructed) < _SCALAR_CACHE_LIMIT and not isinstance(value, list | dict):
+        if not isinstance(value, list | dict):
+            if len(self.constructed) >= _SCALAR_CACHE_LIMIT:
+                self.constructed.clear()
             self.constructed[key2] = value
         return value, tag
 
     # -- the document --------------------------------------------------------------
-    def document(self, events: Any) -> Any:
-        """The value of the one document of ``events`` (None for an empty stream)."""
+    def document(self, loader: Any) -> Any:
+        """The value of the one document ``loader`` reads (None for an empty stream).
+
+        One loop over the events, the container being built kept in local
+        variables (its parents' on ``stack``): a plain scalar costs a dict
+        look-up and an append.
+        """
+        plain = self.plain
+        anchors = self.anchors
+        limit = MAX_NODES
         root: list[Any] = []
-        # a frame: [container, line, anchor, size, depth, pending key, key line, merge,
-        #           merged map]
-        stack: list[list[Any]] = []
+        stack: list[tuple[Any, ...]] = []
+        # the container being built: it, its line, whether a mapping, its lines (a
+        # list's, or a mapping's key and value lines, one dict while they agree), its
+        # pending key and that key's line, its size and depth so far, its anchor, the
+        # line of its merge key and the mapping merged into it
+        cur: Any = None
+        cline = key_line = merge_line = size = depth = 0
+        is_map = False
+        lines: Any = None
+        vlines: Any = None
+        key: Any = _NO_KEY
+        anchor: str | None = None
+        merged: _YMap | None = None
         expanded = 0            # values that aliases add (plain values are bounded by the size)
-        for event in events:
-            kind = type(event)
-            if kind is yaml.ScalarEvent:
-                value, tag = self.scalar(event)
-                size, depth, line = 1, 0, _line_of(event)
+        raw_line, line = -1, 0
+        for event in iter(loader.get_event, None):
+            cls = event.__class__
+            if cls is _SCALAR:
+                raw = event.start_mark.line
+                if raw != raw_line:
+                    raw_line, line = raw, raw + 1
+                if event.implicit[0] and event.tag is None:
+                    text = event.value
+                    hit = plain.get(text)
+                    if hit is None:
+                        hit = self.scalar(event)
+                        if len(plain) >= _SCALAR_CACHE_LIMIT:
+                            plain.clear()       # bounded: the values in use come back
+                        plain[text] = hit
+                    value, tag = hit
+                else:
+                    value, tag = self.scalar(event)
                 if event.anchor is not None:
-                    self.anchors[event.anchor] = (value, 1, 0)
-                self._place(stack, root, value, size, depth, line, tag)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                line = _line_of(event)
-                is_map = kind is yaml.MappingStartEvent
-                if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+                    anchors[event.anchor] = (value, 1, 0)
+                vsize, vdepth, vline = 1, 0, line
+            elif cls is _MAP_END or cls is _SEQ_END:
+                value, vsize, vdepth, vline, tag = cur, size, depth + 1, cline, None
+                if is_map:
+                    value.value_lines = vlines
+                    if merged:
+                        for k, v in value.items():
+                            merged.put(k, v, value.key_lines[k], vlines[k])
+                        value = merged
+                if anchor is not None:
+                    self.open_anchors.discard(anchor)
+                    anchors[anchor] = (value, vsize, vdepth)
+                (cur, cline, is_map, lines, vlines, key, key_line, size, depth, anchor,
+                 merge_line, merged) = stack.pop()
+            elif cls is _MAP_START or cls is _SEQ_START:
+                raw = event.start_mark.line
+                if raw != raw_line:
+                    raw_line, line = raw, raw + 1
+                new_map = cls is _MAP_START
+                if event.tag not in (None, "!", _MAP_TAG if new_map else _SEQ_TAG):
                     raise _Invalid(f"the YAML tag {event.tag} is not supported here", line)
-                if stack and stack[-1][0].__class__ is _YMap and stack[-1][5] is _NO_KEY:
+                if is_map and key is _NO_KEY:
                     raise _Invalid("a mapping key must be a plain value, not a mapping or a "
                                    "list", line)
                 if len(stack) >= MAX_DEPTH:
@@ -160,86 +224,87 @@ class _Composer:
                                    line)
                 if event.anchor is not None:
                     self.open_anchors.add(event.anchor)
-                container = _YMap(line) if is_map else _YList(line)
-                stack.append([container, line, event.anchor, 1, 0, _NO_KEY, 0, False, None])
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                container, line, anchor, size, depth, _, _, _, merged = stack.pop()
-                if merged:
-                    for key, value in container.items():
-                        merged.put(key, value, container.key_lines[key],
-                                   container.value_lines[key])
-                    container = merged
-                if anchor is not None:
-                    self.open_anchors.discard(anchor)
-                    self.anchors[anchor] = (container, size, depth + 1)
-                self._place(stack, root, container, size, depth + 1, line, None)
-            elif kind is yaml.AliasEvent:
-                line = _line_of(event)
+                stack.append((cur, cline, is_map, lines, vlines, key, key_line, size, depth,
+                              anchor, merge_line, merged))
+                if new_map:
+                    cur = _new_map(_YMap)
+                    cur.line = line
+                    cur.key_lines = lines = vlines = {}
+                else:
+                    cur = _YList(line)
+                    lines = cur.lines
+                cline, is_map, key, key_line, size, depth = line, new_map, _NO_KEY, 0, 1, 0
+                anchor, merge_line, merged = event.anchor, 0, None
+                continue
+            elif cls is _ALIAS:
+                vline = _line_of(event)
                 if event.anchor in self.open_anchors:
                     raise _Invalid("a YAML alias here refers to a value that contains it: "
-                                   "recursive structures are not allowed", line)
-                found = self.anchors.get(event.anchor)
+                                   "recursive structures are not allowed", vline)
+                found = anchors.get(event.anchor)
                 if found is None:
                     raise _Invalid(f"the alias *{event.anchor} names no anchor defined "
-                                   "before it", line)
-                value, size, depth = found
-                expanded += size
-                if len(stack) + depth > MAX_DEPTH:
+                                   "before it", vline)
+                value, vsize, vdepth = found
+                tag = None
+                expanded += vsize
+                if expanded > limit:
+                    raise _Invalid(f"the YAML aliases up to here expand to more than "
+                                   f"{limit:,} values (an alias bomb?); a scenario's aliases "
+                                   f"may add at most {limit:,}", vline)
+                if len(stack) + vdepth > MAX_DEPTH:
                     raise _Invalid(f"values are nested more than {MAX_DEPTH} levels deep",
-                                   line)
-                self._place(stack, root, value, size, depth, line, None)
-            elif kind is yaml.DocumentStartEvent and root:
-                raise _Invalid("a second YAML document starts here: a scenario file holds "
-                               "exactly one document", _line_of(event))
-            if expanded > MAX_NODES:
-                raise _Invalid(f"the YAML aliases up to here expand to more than "
-                               f"{MAX_NODES:,} values (an alias bomb?); a scenario's aliases "
-                               f"may add at most {MAX_NODES:,}", _line_of(event))
+                                   vline)
+            else:
+                if cls is yaml.DocumentStartEvent and root:
+                    raise _Invalid("a second YAML document starts here: a scenario file "
+                                   "holds exactly one document", _line_of(event))
+                continue
+            # put the finished value into the container being built (or make it the root)
+            if cur is None:
+                root.append(value)
+                continue
+            size += vsize
+            if vdepth > depth:
+                depth = vdepth
+            if not is_map:
+                cur.append(value)
+                lines.append(vline)
+            elif key is _NO_KEY:                    # this value is a key
+                if tag == _MERGE_TAG:
+                    if merge_line:
+                        raise _Invalid(f"duplicate key '<<' (first at line {merge_line})",
+                                       vline)
+                    key, key_line, merge_line = _MERGE, vline, vline
+                    continue
+                if value.__class__ is _YMap or value.__class__ is _YList:
+                    raise _Invalid("a mapping key must be a plain value, not a mapping or a "
+                                   "list", vline)
+                try:
+                    seen = value in cur
+                except TypeError:
+                    raise _Invalid(f"the key {value!r} cannot be used as a mapping key",
+                                   vline) from None
+                if seen:
+                    raise _Invalid(f"duplicate key {value!r} (first at line "
+                                   f"{lines[value]}): each key may appear once "
+                                   "in a mapping", vline)
+                key, key_line = value, vline
+            elif key is _MERGE:
+                key = _NO_KEY
+                if merged is None:
+                    merged = _YMap(cline)
+                self._merge(value, merged, vline)
+            else:
+                cur[key] = value
+                lines[key] = key_line
+                if vlines is not lines:
+                    vlines[key] = vline
+                elif vline != key_line:         # the value moved: the tables part
+                    vlines = dict(lines)
+                    vlines[key] = vline
+                key = _NO_KEY
         return root[0] if root else None
-
-    def _place(self, stack: list[list[Any]], root: list[Any], value: Any, size: int,
-               depth: int, line: int, tag: str | None) -> None:
-        """Put a finished value into the container being built (or make it the root)."""
-        if not stack:
-            root.append(value)
-            return
-        frame = stack[-1]
-        frame[3] += size
-        if depth > frame[4]:
-            frame[4] = depth
-        container = frame[0]
-        if container.__class__ is _YList:
-            container.append(value)
-            container.lines.append(line)
-            return
-        key = frame[5]
-        if key is _NO_KEY:                       # this value is a key
-            if tag == _MERGE_TAG:
-                if frame[7]:
-                    raise _Invalid(f"duplicate key '<<' (first at line {frame[7]})", line)
-                frame[5], frame[6], frame[7] = _MERGE, line, line
-                return
-            if isinstance(value, list | dict):
-                raise _Invalid("a mapping key must be a plain value, not a mapping or a list",
-                               line)
-            try:
-                seen = value in container
-            except TypeError:
-                raise _Invalid(f"the key {value!r} cannot be used as a mapping key",
-                               line) from None
-            if seen:
-                raise _Invalid(f"duplicate key {value!r} (first at line "
-                               f"{container.key_lines[value]}): each key may appear once "
-                               "in a mapping", line)
-            frame[5], frame[6] = value, line
-            return
-        frame[5] = _NO_KEY
-        if key is _MERGE:
-            if frame[8] is None:
-                frame[8] = _YMap(container.line)
-            self._merge(value, frame[8], line)
-            return
-        container.put(key, value, frame[6], line)
 
     @staticmethod
     def _merge(value: Any, into: _YMap, line: int) -> None:
@@ -256,6 +321,10 @@ class _Composer:
 _NO_KEY = object()
 _MERGE = object()
 _STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_new_map = dict.__new__
 
 
 def _yaml_invalid(err: yaml.YAMLError, text: str) -> _Invalid:
@@ -287,16 +356,11 @@ def _yaml_invalid(err: yaml.YAMLError, text: str) -> _Invalid:
     return _Invalid(f"YAML error: {err}", None)
 
 
-def _events(loader: Any) -> Any:
-    while loader.check_event():
-        yield loader.get_event()
-
-
 def _compose(text: str) -> Any:
     """Parse one YAML document into a tree of :class:`_YMap`, :class:`_YList` and scalars."""
     loader = _Loader(text)
     try:
-        tree = _Composer(loader).document(_events(loader))
+        tree = _Composer(loader).document(loader)
         if tree is None:
             raise _Invalid("the file is empty: a scenario is a YAML mapping that starts with "
                            "version: 1", 1)
