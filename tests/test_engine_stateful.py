@@ -499,6 +499,14 @@ class EngineMachine(RuleBasedStateMachine):
                 assert a.id in model.vpcs[a.resource].allocations
 
     @invariant()
+    def the_indexes_of_auto_import_and_of_creation_order_agree_with_a_scan(self):
+        model = self.sim.model
+        for vpc in model.vpcs.values():     # auto import looks only at the VPCs listed
+            if model.unmanaged_cidrs(vpc):
+                assert vpc.id in model._unmanaged.get(vpc.region, {}), vpc
+        assert model.in_creation_order(sorted(model.pools, reverse=True)) == list(model.pools)
+
+    @invariant()
     def the_log_only_grows_and_the_clock_never_goes_back(self):
         log, seen = self.sim.log, self.log_seen
         assert log[:len(seen)] == seen
