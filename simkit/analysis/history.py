@@ -80,12 +80,23 @@ Access = frozenset[tuple[str, str, str]]
 
 
 def access_now(sim: Any) -> Access:
-    """Who sees which pool through which share now: (account, pool, share) triples."""
+    """Who sees which pool through which share now: (account, pool, share) triples.
+
+    An account sees a pool through a share when the share is Active, holds
+    the pool, reaches the account and the account does not own the pool.
+    The cost grows with the shares and the accounts they reach, not with
+    every account of the organisation.
+    """
     shares = sim.shares
-    accounts = [*sim.org.members(), *sim.org.externals()]
-    return frozenset((account, pool, share) for account in accounts
-                     for pool in shares.pools_shared_with(account)
-                     for share in shares.granting(account, pool))
+    out = set()
+    for share in shares.all():
+        if not share.active:
+            continue
+        reached = shares.accounts_reached(share)
+        for pool in dict.fromkeys(share.resources):
+            owner = shares.pool_owner(pool)
+            out.update((account, pool, share.id) for account in reached if account != owner)
+    return frozenset(out)
 
 
 def _steps(run: Any) -> dict[int, Any]:

@@ -209,17 +209,28 @@ class Shares:
         The cost grows with the shares of the pool and the accounts they
         reach, not with every account of the organisation.
         """
-        org, out = self.org, set()
+        out: set[str] = set()
         for s in self._holding(pool_id):
-            for p in s.principals:
-                if p.kind != "account":
-                    out |= org.covered(p)
-                elif org.is_member(p.value):
+            out |= self.accounts_reached(s)
+        return out
+
+    def accounts_reached(self, share: ResourceShare) -> set[str]:
+        """The accounts the principals of ``share`` reach now (its status aside).
+
+        Those of a folder or the whole directory, the members named, and the
+        external accounts named that accepted their invitation: the accounts
+        ``a`` for which the share counts in :meth:`sees` ``(a, pool)``.
+        """
+        org, out = self.org, set()
+        for p in share.principals:
+            if p.kind != "account":
+                out |= org.covered(p)
+            elif org.is_member(p.value):
+                out.add(p.value)
+            else:
+                invitation = self._invitations.get((share.id, p.value))
+                if invitation is not None and invitation.status == "Accepted":
                     out.add(p.value)
-                else:
-                    invitation = self._invitations.get((s.id, p.value))
-                    if invitation is not None and invitation.status == "Accepted":
-                        out.add(p.value)
         return out
 
     def _holding(self, pool_id: str) -> list[ResourceShare]:
