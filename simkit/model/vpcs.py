@@ -182,7 +182,10 @@ class VpcRequests:
     def _take_all(self, wanted: list[tuple[Pool, Cidr | None, int]]) -> list[Cidr]:
         """Take each block in turn; when one is refused, give back those taken before it."""
         got: list[Cidr] = []
-        drawn = self.rng.getstate() if self.rng is not None else None
+        # only the random strategy draws from the generator (its state is 625 numbers)
+        draws = self.rng is not None and any(c is None and q.strategy == "random"
+                                              for q, c, _ in wanted)
+        drawn = self.rng.getstate() if draws else None
         try:
             for q, c, m in wanted:
                 got.append(self._take(q, c, m))
