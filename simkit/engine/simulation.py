@@ -382,14 +382,17 @@ class Simulation:
                 if p is None or p.source is None:
                     break
                 pid = p.source
-        ordered = model.in_creation_order(found) if len(found) > 1 else [
-            pid for pid in found if pid in model.pools]
-        if len(ordered) < len(found):
+        ordered: Iterable[str] = found
+        if len(found) > 1:
+            ordered = model.in_creation_order(found)
             for pid in found.difference(ordered):     # gone pools
                 last.pop(pid, None)
         for pid in ordered:
-            space = model.pools[pid].space
-            figures = (space.provisioned_ips, space.allocated_ips)
+            p = model.pools.get(pid)
+            if p is None:                               # a lone pool, gone
+                last.pop(pid, None)
+                continue
+            figures = (p.space.provisioned_ips, p.space.allocated_ips)
             if last.get(pid) != figures:
                 last[pid] = figures
                 self._series.append((self.clock.now, self._step, pid, *figures))
