@@ -221,6 +221,11 @@ class Shares:
         external accounts named that accepted their invitation: the accounts
         ``a`` for which the share counts in :meth:`sees` ``(a, pool)``.
         """
+        return self._reached(share, self._invitations)
+
+    def _reached(self, share: ResourceShare, invitations: _Invitations) -> set[str]:
+        """The accounts ``a`` for which ``_holds(a, share, invitations)``, found from the
+        principals."""
         org, out = self.org, set()
         for p in share.principals:
             if p.kind != "account":
@@ -228,7 +233,7 @@ class Shares:
             elif org.is_member(p.value):
                 out.add(p.value)
             else:
-                invitation = self._invitations.get((share.id, p.value))
+                invitation = invitations.get((share.id, p.value))
                 if invitation is not None and invitation.status == "Accepted":
                     out.add(p.value)
         return out
@@ -499,13 +504,30 @@ class Shares:
     def _check_pools_seen(self, changed: dict[str, ResourceShare], invitations: _Invitations,
                           accounts: Iterable[str]) -> None:
         """Raise QuotaExceeded.PoolsSharedPerAccount if an account would see too many pools."""
-        after = {**self._shares, **changed}
+        accounts = list(accounts)
+        before = self._seen_by(accounts, self._shares, self._invitations)
+        now = self._seen_by(accounts, {**self._shares, **changed}, invitations)
         for account in accounts:
-            before = len(self._pools_seen(account, self._shares, self._invitations))
-            now = len(self._pools_seen(account, after, invitations))
-            if now > before:
-                self.quotas.check("pools_shared_per_account", before, adding=now - before,
+            if len(now[account]) > len(before[account]):
+                self.quotas.check("pools_shared_per_account", len(before[account]),
+                                  adding=len(now[account]) - len(before[account]),
                                   subject=f"account {account}")
+
+    def _seen_by(self, accounts: list[str], shares: dict[str, ResourceShare],
+                 invitations: _Invitations) -> dict[str, set[str]]:
+        """The pools (not its own) each of ``accounts`` sees through ``shares``.
+
+        The cost grows with the accounts the active shares reach, not with
+        the accounts times the shares.
+        """
+        seen: dict[str, set[str]] = {account: set() for account in accounts}
+        for s in shares.values():
+            if not s.active:
+                continue
+            for account in self._reached(s, invitations) & seen.keys():
+                seen[account].update(pool for pool in s.resources
+                                     if self.pool_owner(pool) != account)
+        return seen
 
     # -- the association rules -----------------------------------------------------
     def _associate(self, current: ResourceShare, pools: list[str],
@@ -533,8 +555,9 @@ class Shares:
             if old is None or old.at(now).status in ("Rejected", "Expired"):
                 invitations.pop((share, p.value), None)
                 invitations[share, p.value] = Invitation(share, p.value, now)
-        candidates = [a for a in [*org.members(), *org.externals()]
-                      if self._holds(a, new, invitations)]
+        # the accounts the share reaches, members then external accounts, each sorted
+        candidates = sorted((a for a in self._reached(new, invitations) if org.knows(a)),
+                            key=lambda a: (not org.is_member(a), a))
         self._check_pools_seen({share: new}, invitations, candidates)
         # every check passed: commit
         self._shares[share] = new
