@@ -148,9 +148,10 @@ class Organisation:
         self._externals: set[str] = set()
         # derived from the graph: how many members there are, so that adding one is O(1)
         self._member_count = 1
-        # derived from the graph, emptied when it changes: the members under each folder
-        # principal (and "" for rd) that covered() was asked about
+        # derived from the graph, dropped when it changes: the members under each folder
+        # principal (and "" for rd) that covered() was asked about, and members() sorted
         self._covered: dict[str, frozenset[str]] = {}
+        self._members: tuple[str, ...] | None = None
 
     # -- building ----------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class Organisation:
                           subject="the resource directory")
         self.graph.add_node(_folder_node(path), kind="folder", path=path)
         self.graph.add_edge(_folder_node(parent), _folder_node(path))
-        self._covered.clear()
+        self._changed()
         return path
 
     def add_account(self, account: str, folder: str = ROOT) -> None:
@@ -192,7 +193,7 @@ class Organisation:
         self.graph.add_node(_account_node(account), kind="account")
         self.graph.add_edge(_folder_node(path), _account_node(account))
         self._member_count += 1
-        self._covered.clear()
+        self._changed()
 
     def add_external(self, account: str) -> None:
         """Declare ``account`` as an external account (outside the directory)."""
@@ -225,7 +226,7 @@ class Organisation:
         node = _account_node(account)
         self.graph.remove_edge(next(iter(self.graph.predecessors(node))), node)
         self.graph.add_edge(_folder_node(path), node)
-        self._covered.clear()
+        self._changed()
 
     def remove_account(self, actor: str, account: str) -> None:
         """Remove the member ``account`` from the directory; it becomes external.
@@ -241,7 +242,7 @@ class Organisation:
         self.graph.remove_node(_account_node(account))
         self._member_count -= 1
         self._externals.add(account)
-        self._covered.clear()
+        self._changed()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -380,7 +381,9 @@ class Organisation:
 
     def members(self) -> list[str]:
         """Member account ids, sorted."""
-        return sorted(n.partition(":")[2] for n in self._nodes_of("account"))
+        if self._members is None:
+            self._members = tuple(sorted(n.partition(":")[2] for n in self._nodes_of("account")))
+        return list(self._members)
 
     def externals(self) -> list[str]:
         """External account ids, sorted."""
@@ -406,7 +409,7 @@ class Organisation:
         other.graph = self.graph.copy()
         other._externals = set(self._externals)
         other._member_count = self._member_count
-        other._covered = {}
+        other._covered, other._members = {}, None
         return other
 
     def fingerprint(self) -> tuple:
@@ -426,7 +429,7 @@ class Organisation:
 
     #: The attributes :meth:`to_state` writes or :meth:`from_state` is given.
     _STATE = frozenset({"management_account", "quotas", "graph", "_externals",
-                        "_member_count", "_covered"})
+                        "_member_count", "_covered", "_members"})
 
     def to_state(self) -> dict[str, Any]:
         """The organisation as plain data (see :mod:`simkit.values.state`).
@@ -500,7 +503,7 @@ class Organisation:
                              "accounts must form one tree under folder:Root that holds the "
                              "management account")
         org.graph = graph
-        org._covered = {}
+        org._changed()
         org._member_count = sum(1 for _, k in graph.nodes(data="kind") if k == "account")
         externals = at["externals"]
         org._externals = {a.str() for a in externals.items()}
@@ -510,6 +513,11 @@ class Organisation:
         return org
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """Drop what was derived from the graph, which just changed."""
+        self._covered.clear()
+        self._members = None
 
     def _nodes_of(self, kind: str) -> Iterator[str]:
         return (n for n, k in self.graph.nodes(data="kind") if k == kind)
