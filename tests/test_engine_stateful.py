@@ -35,6 +35,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from simkit.analysis.history import access_now
 from simkit.engine import DEFAULT_START, Simulation
 from simkit.model.permissions import MATRIX
 from simkit.scenario import DemandSpec
@@ -497,6 +498,22 @@ class EngineMachine(RuleBasedStateMachine):
         for a in model.allocations.values():
             if a.type == "VPC":
                 assert a.id in model.vpcs[a.resource].allocations
+
+    @invariant()
+    def the_access_history_found_from_the_shares_is_what_each_account_sees(self):
+        shares, org = self.sim.shares, self.sim.org
+        assert access_now(self.sim) == {
+            (account, pool, share) for account in [*org.members(), *org.externals()]
+            for pool in shares.pools_shared_with(account)
+            for share in shares.granting(account, pool)}
+
+    @invariant()
+    def the_indexes_of_auto_import_and_of_creation_order_agree_with_a_scan(self):
+        model = self.sim.model
+        for vpc in model.vpcs.values():     # auto import looks only at the VPCs listed
+            if model.unmanaged_cidrs(vpc):
+                assert vpc.id in model._unmanaged.get(vpc.region, {}), vpc
+        assert model.in_creation_order(sorted(model.pools, reverse=True)) == list(model.pools)
 
     @invariant()
     def the_log_only_grows_and_the_clock_never_goes_back(self):

@@ -82,13 +82,21 @@ Access = frozenset[tuple[str, str, str]]
 def access_now(sim: Any) -> Access:
     """Who sees which pool through which share now: (account, pool, share) triples.
 
-    Found share by share from the accounts each Active share reaches, so the cost
-    grows with the access there is, not with accounts times shares.
+    An account sees a pool through a share when the share is Active, holds
+    the pool, reaches the account and the account does not own the pool.
+    The cost grows with the shares and the accounts they reach, not with
+    every account of the organisation.
     """
-    shares, owner = sim.shares, sim.shares.pool_owner
-    return frozenset((account, pool, s.id) for s in shares.all() if s.active
-                     for account in shares.holders(s)
-                     for pool in dict.fromkeys(s.resources) if owner(pool) != account)
+    shares = sim.shares
+    out = set()
+    for share in shares.all():
+        if not share.active:
+            continue
+        reached = shares.accounts_reached(share)
+        for pool in dict.fromkeys(share.resources):
+            owner = shares.pool_owner(pool)
+            out.update((account, pool, share.id) for account in reached if account != owner)
+    return frozenset(out)
 
 
 def _steps(run: Any) -> dict[int, Any]:

@@ -32,7 +32,7 @@ import copy
 import heapq
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -347,13 +347,14 @@ class Simulation:
             region: str | None) -> Result:
         """Apply an operation whose arguments are already checked."""
         self.last_imports = []
-        touched = set(self._vpc_pools(args.get("vpc"))) if operation.frees == "vpc" else set()
+        touched = self._vpc_pools(args.get("vpc")) if operation.frees == "vpc" else []
         result = operation.handler(self, actor, args, region)
         if operation.discovery:
             self.last_imports = self.model.auto_import(self.discovers)
-        touched.update(a.pool for a in self.last_imports)
-        touched.update(p for p in (result.pool, args.get("pool"), args.get("ipv6_pool"))
-                       if isinstance(p, str))
+            touched += [a.pool for a in self.last_imports]
+        for p in (result.pool, args.get("pool"), args.get("ipv6_pool")):
+            if isinstance(p, str):
+                touched.append(p)
         self._note_series(touched)
         return result
 
@@ -366,21 +367,29 @@ class Simulation:
         v = self.model.vpcs.get(vpc) if isinstance(vpc, str) else None
         return [] if v is None else [self.model.allocations[a].pool for a in v.allocations]
 
-    def _note_series(self, pools: set[str]) -> None:
-        """Append the figures of ``pools`` (and their sources) that changed since last noted."""
+    def _note_series(self, pools: Iterable[str]) -> None:
+        """Append the figures of ``pools`` (and their sources) that changed since last noted.
+
+        The pools are noted in creation order; the cost grows with the pools
+        touched and their sources, not with every pool of the model.
+        """
         model, last = self.model, self._series_last
-        for pid in list(pools):
-            p = model.pools.get(pid)
-            while p is not None and p.source is not None and p.source not in pools:
-                pools.add(p.source)
-                p = model.pools.get(p.source)
-        ordered = list(pools)
-        if len(ordered) > 1:    # creation order (gone pools last), for a stable series
-            order = {q: i for i, q in enumerate(model.pools)}
-            ordered.sort(key=lambda q: (order.get(q, len(order)), q))
+        found: set[str] = set()
+        for pid in pools:
+            while pid not in found:
+                found.add(pid)
+                p = model.pools.get(pid)
+                if p is None or p.source is None:
+                    break
+                pid = p.source
+        ordered: Iterable[str] = found
+        if len(found) > 1:
+            ordered = model.in_creation_order(found)
+            for pid in found.difference(ordered):     # gone pools
+                last.pop(pid, None)
         for pid in ordered:
             p = model.pools.get(pid)
-            if p is None:
+            if p is None:                               # a lone pool, gone
                 last.pop(pid, None)
                 continue
             figures = (p.space.provisioned_ips, p.space.allocated_ips)

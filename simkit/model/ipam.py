@@ -162,6 +162,10 @@ class IpamModel(VpcRequests):
         self._typed_ips: dict[str, dict[str, int]] = {}
         # the default cloud IPv6 ranges carved so far, in order of first use
         self._ipv6_ranges: dict[tuple[str, str], Cidr] = {}
+        # derived: pool id -> its place in creation order (the order of ``pools``)
+        self._rank: dict[str, int] = {}
+        # derived: the VPCs that may hold Unmanaged CIDRs, by region (see vpcs.py)
+        self._unmanaged: dict[str, dict[str, None]] = {}
 
     # -- IPAMs and scopes ------------------------------------------------------------
     def create_ipam(self, actor: str, ipam: str, region: str,
@@ -345,9 +349,7 @@ class IpamModel(VpcRequests):
             self._ipv6_ranges = carved
             raise
         # commit
-        self.pools[pool] = new
-        self._index[pool] = {}
-        self._typed_ips[pool] = dict.fromkeys(ALLOCATION_TYPES, 0)
+        self._add_pool(new)
         if src is not None:
             src.children.append(pool)
             if work is not None:
@@ -423,6 +425,7 @@ class IpamModel(VpcRequests):
         del self.pools[pool]
         del self._index[pool]
         del self._typed_ips[pool]
+        del self._rank[pool]
         if p.source is not None:
             self.pools[p.source].children.remove(pool)
 
@@ -619,6 +622,8 @@ class IpamModel(VpcRequests):
         new._index = {k: dict(v) for k, v in self._index.items()}
         new._typed_ips = {k: dict(v) for k, v in self._typed_ips.items()}
         new._ipv6_ranges = dict(self._ipv6_ranges)
+        new._rank = dict(self._rank)
+        new._unmanaged = {region: dict(ids) for region, ids in self._unmanaged.items()}
         return new
 
     def fingerprint(self) -> tuple:
@@ -893,6 +898,30 @@ class IpamModel(VpcRequests):
     def _take(p: Pool, cidr: Cidr | None, mask: int) -> Cidr:
         return p.space.claim(cidr) if cidr is not None else p.space.allocate(mask, p.strategy)
 
+    def _add_pool(self, p: Pool) -> None:
+        """Register a new pool, last in creation order, with empty indexes."""
+        self.pools[p.id] = p
+        self._index[p.id] = {}
+        self._typed_ips[p.id] = dict.fromkeys(ALLOCATION_TYPES, 0)
+        self._rank[p.id] = self._rank[next(reversed(self._rank))] + 1 if self._rank else 0
+
+    def in_creation_order(self, pools: Iterable[str]) -> list[str]:
+        """The pools of ``pools`` that exist, in creation order (the order of ``pools``).
+
+        The cost grows with ``pools``, not with every pool of the model.
+
+        Examples
+        --------
+        >>> model = IpamModel()
+        >>> _ = model.create_ipam("netadmin", "ipam-main", "cn-hangzhou")
+        >>> for pool in ("corp", "b", "a"):
+        ...     _ = model.create_pool("netadmin", "ipam-main", pool)
+        >>> model.in_creation_order({"a", "gone", "corp"})
+        ['corp', 'a']
+        """
+        rank = self._rank
+        return sorted((q for q in pools if q in rank), key=rank.__getitem__)
+
     def _record(self, p: Pool, cidr: Cidr, kind: str, resource: str | None, actor: str,
                 region: str | None, *, aid: str | None = None) -> Allocation:
         """Register an allocation already taken in ``p.space``."""
@@ -923,7 +952,7 @@ class IpamModel(VpcRequests):
     #: The attributes :meth:`to_state` writes, :meth:`from_state` is given or rebuilds.
     _STATE = frozenset({"quotas", "rng", "clock", "access", "ipams", "scopes", "pools",
                         "vpcs", "allocations", "_counter", "_index", "_typed_ips",
-                        "_ipv6_ranges"})
+                        "_ipv6_ranges", "_rank", "_unmanaged"})
 
     def to_state(self) -> dict[str, Any]:
         """The model as plain data (see :mod:`simkit.values.state`).
@@ -989,10 +1018,7 @@ class IpamModel(VpcRequests):
                    for s in ipam.scopes):
                 raise item["scopes"].fail("the scopes of this IPAM")
         for item in at["pools"].items():
-            pool = model._pool_from_state(item)
-            model.pools[pool.id] = pool
-            model._index[pool.id] = {}
-            model._typed_ips[pool.id] = dict.fromkeys(ALLOCATION_TYPES, 0)
+            model._add_pool(model._pool_from_state(item))
         for item in at["allocations"].items():
             a = item.build(Allocation)
             p = model.pools.get(a.pool)
@@ -1018,6 +1044,7 @@ class IpamModel(VpcRequests):
                 if a is None or a.type != "VPC" or a.resource != vpc.id:
                     raise item["allocations"].fail(f"ids of the VPC allocations of {vpc.id}")
             model.vpcs[_new_key(item, vpc.id, model.vpcs)] = vpc
+            model._note_unmanaged(vpc)
         model._check_pool_tree(at)
         if isinstance(at.value, dict) and "ipv6_ranges" in at.value:
             for item in at["ipv6_ranges"].items():

@@ -148,6 +148,10 @@ class Organisation:
         self._externals: set[str] = set()
         # derived from the graph: how many members there are, so that adding one is O(1)
         self._member_count = 1
+        # derived from the graph, dropped when it changes: the members under each folder
+        # principal (and "" for rd) that covered() was asked about, and members() sorted
+        self._covered: dict[str, frozenset[str]] = {}
+        self._members: tuple[str, ...] | None = None
 
     # -- building ----------------------------------------------------------------------
 
@@ -172,6 +176,7 @@ class Organisation:
                           subject="the resource directory")
         self.graph.add_node(_folder_node(path), kind="folder", path=path)
         self.graph.add_edge(_folder_node(parent), _folder_node(path))
+        self._changed()
         return path
 
     def add_account(self, account: str, folder: str = ROOT) -> None:
@@ -188,6 +193,7 @@ class Organisation:
         self.graph.add_node(_account_node(account), kind="account")
         self.graph.add_edge(_folder_node(path), _account_node(account))
         self._member_count += 1
+        self._changed()
 
     def add_external(self, account: str) -> None:
         """Declare ``account`` as an external account (outside the directory)."""
@@ -220,6 +226,7 @@ class Organisation:
         node = _account_node(account)
         self.graph.remove_edge(next(iter(self.graph.predecessors(node))), node)
         self.graph.add_edge(_folder_node(path), node)
+        self._changed()
 
     def remove_account(self, actor: str, account: str) -> None:
         """Remove the member ``account`` from the directory; it becomes external.
@@ -235,6 +242,7 @@ class Organisation:
         self.graph.remove_node(_account_node(account))
         self._member_count -= 1
         self._externals.add(account)
+        self._changed()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -339,8 +347,11 @@ class Organisation:
         inside = self.graph.nodes[parent]["path"]
         return inside == path or inside.startswith(f"{path}/")
 
-    def covered(self, principal: Principal) -> set[str]:
+    def covered(self, principal: Principal) -> frozenset[str]:
         """The accounts :meth:`covers` is true for: every account ``principal`` includes now.
+
+        A folder's (or the directory's) answer is kept until the organisation
+        changes, so asking again costs nothing.
 
         Examples
         --------
@@ -353,18 +364,26 @@ class Organisation:
         2
         """
         if principal.kind == "account":
-            return {principal.value}
+            return frozenset((principal.value,))
+        found = self._covered.get(principal.value)
+        if found is None:
+            found = self._covered[principal.value] = frozenset(self._members_under(principal))
+        return found
+
+    def _members_under(self, principal: Principal) -> Iterator[str]:
         if principal.kind == "rd":
-            return {n.partition(":")[2] for n in self._nodes_of("account")}
+            return (n.partition(":")[2] for n in self._nodes_of("account"))
         node = _folder_node(_normalise(principal.value))
         if node not in self.graph:
-            return set()
-        return {n.partition(":")[2] for n in nx.descendants(self.graph, node)
-                if self.graph.nodes[n]["kind"] == "account"}
+            return iter(())
+        return (n.partition(":")[2] for n in nx.descendants(self.graph, node)
+                if self.graph.nodes[n]["kind"] == "account")
 
     def members(self) -> list[str]:
         """Member account ids, sorted."""
-        return sorted(n.partition(":")[2] for n in self._nodes_of("account"))
+        if self._members is None:
+            self._members = tuple(sorted(n.partition(":")[2] for n in self._nodes_of("account")))
+        return list(self._members)
 
     def externals(self) -> list[str]:
         """External account ids, sorted."""
@@ -390,6 +409,7 @@ class Organisation:
         other.graph = self.graph.copy()
         other._externals = set(self._externals)
         other._member_count = self._member_count
+        other._covered, other._members = {}, None
         return other
 
     def fingerprint(self) -> tuple:
@@ -409,7 +429,7 @@ class Organisation:
 
     #: The attributes :meth:`to_state` writes or :meth:`from_state` is given.
     _STATE = frozenset({"management_account", "quotas", "graph", "_externals",
-                        "_member_count"})
+                        "_member_count", "_covered", "_members"})
 
     def to_state(self) -> dict[str, Any]:
         """The organisation as plain data (see :mod:`simkit.values.state`).
@@ -483,6 +503,7 @@ class Organisation:
                              "accounts must form one tree under folder:Root that holds the "
                              "management account")
         org.graph = graph
+        org._changed()
         org._member_count = sum(1 for _, k in graph.nodes(data="kind") if k == "account")
         externals = at["externals"]
         org._externals = {a.str() for a in externals.items()}
@@ -492,6 +513,11 @@ class Organisation:
         return org
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """Drop what was derived from the graph, which just changed."""
+        self._covered.clear()
+        self._members = None
 
     def _nodes_of(self, kind: str) -> Iterator[str]:
         return (n for n, k in self.graph.nodes(data="kind") if k == kind)

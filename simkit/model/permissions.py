@@ -124,6 +124,9 @@ _ROWS: dict[str, Row] = {row.action: row for row in MATRIX}
 #: Every action string, in matrix order.
 ACTIONS: tuple[str, ...] = tuple(_ROWS)
 
+# the actions the matrix grants a pool's owner (read by SharingAccess.check, for speed)
+_OWNER_GRANTED = frozenset(row.action for row in MATRIX if row.owner == "yes")
+
 
 def row_of(action: str) -> Row:
     """The matrix row of ``action``; UsageError for an unknown action."""
@@ -232,6 +235,8 @@ class SharingAccess:
     def check(self, actor: str, pool: Any, action: str, *,
               allocation: Any | None = None) -> None:
         """Raise the refusal of :func:`decide` as a DomainError; return None if allowed."""
+        if actor == pool.owner and action in _OWNER_GRANTED:
+            return                      # what decide() answers for the owner, without a record
         decision = decide(self.org, self.shares, actor, pool, action, allocation)
         if decision.allowed:
             return

@@ -211,18 +211,21 @@ class Shares:
         """
         out: set[str] = set()
         for s in self._holding(pool_id):
-            out |= self.holders(s)
+            out |= self.accounts_reached(s)
         return out
 
-    def holders(self, share: ResourceShare, invitations: _Invitations | None = None) -> set[str]:
-        """The accounts that are principals of ``share`` now (its status aside).
+    def accounts_reached(self, share: ResourceShare) -> set[str]:
+        """The accounts the principals of ``share`` reach now (its status aside).
 
-        A member covered by one of its principals (the directory, a folder and
-        its sub-folders, the account itself), or an external account whose
-        invitation is Accepted: the accounts :meth:`_holds` is true for, found
-        from the principals, so the cost grows with the accounts they reach.
+        Those of a folder or the whole directory, the members named, and the
+        external accounts named that accepted their invitation: the accounts
+        ``a`` for which the share counts in :meth:`sees` ``(a, pool)``.
         """
-        invitations = self._invitations if invitations is None else invitations
+        return self._reached(share, self._invitations)
+
+    def _reached(self, share: ResourceShare, invitations: _Invitations) -> set[str]:
+        """The accounts ``a`` for which ``_holds(a, share, invitations)``, found from the
+        principals."""
         org, out = self.org, set()
         for p in share.principals:
             if p.kind != "account":
@@ -500,29 +503,30 @@ class Shares:
 
     def _check_pools_seen(self, changed: dict[str, ResourceShare], invitations: _Invitations,
                           accounts: Iterable[str]) -> None:
-        """Raise QuotaExceeded.PoolsSharedPerAccount if an account would see too many pools.
-
-        ``accounts`` are checked in the order given; the pools each sees before
-        and after are found share by share from the shares' principals.
-        """
+        """Raise QuotaExceeded.PoolsSharedPerAccount if an account would see too many pools."""
         accounts = list(accounts)
         before = self._seen_by(accounts, self._shares, self._invitations)
         now = self._seen_by(accounts, {**self._shares, **changed}, invitations)
         for account in accounts:
-            b, n = len(before[account]), len(now[account])
-            if n > b:
-                self.quotas.check("pools_shared_per_account", b, adding=n - b,
+            if len(now[account]) > len(before[account]):
+                self.quotas.check("pools_shared_per_account", len(before[account]),
+                                  adding=len(now[account]) - len(before[account]),
                                   subject=f"account {account}")
 
     def _seen_by(self, accounts: list[str], shares: dict[str, ResourceShare],
                  invitations: _Invitations) -> dict[str, set[str]]:
-        """The pools each of ``accounts`` sees through ``shares`` (as :meth:`_pools_seen`)."""
-        seen: dict[str, set[str]] = {a: set() for a in accounts}
+        """The pools (not its own) each of ``accounts`` sees through ``shares``.
+
+        The cost grows with the accounts the active shares reach, not with
+        the accounts times the shares.
+        """
+        seen: dict[str, set[str]] = {account: set() for account in accounts}
         for s in shares.values():
-            if s.active:
-                for account in self.holders(s, invitations).intersection(seen):
-                    seen[account].update(p for p in s.resources
-                                         if self.pool_owner(p) != account)
+            if not s.active:
+                continue
+            for account in self._reached(s, invitations) & seen.keys():
+                seen[account].update(pool for pool in s.resources
+                                     if self.pool_owner(pool) != account)
         return seen
 
     # -- the association rules -----------------------------------------------------
@@ -551,7 +555,8 @@ class Shares:
             if old is None or old.at(now).status in ("Rejected", "Expired"):
                 invitations.pop((share, p.value), None)
                 invitations[share, p.value] = Invitation(share, p.value, now)
-        candidates = sorted(self.holders(new, invitations),        # members first, as listed
+        # the accounts the share reaches, members then external accounts, each sorted
+        candidates = sorted((a for a in self._reached(new, invitations) if org.knows(a)),
                             key=lambda a: (not org.is_member(a), a))
         self._check_pools_seen({share: new}, invitations, candidates)
         # every check passed: commit

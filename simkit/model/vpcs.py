@@ -56,6 +56,9 @@ class VpcRequests:
     quotas: Quotas
     rng: random.Random | None
     access: Any                     # the model's access policy (ipam.Access)
+    # derived: region -> ids of the VPCs there that may hold Unmanaged CIDRs (every VPC
+    # that does is listed; one that no longer does is dropped when next looked at)
+    _unmanaged: dict[str, dict[str, None]]
 
     def create_vpc(self, actor: str, vpc: str, region: str, *, pool: str | None = None,
                    mask: int | None = None, cidr: Cidr | str | None = None,
@@ -109,6 +112,7 @@ class VpcRequests:
                                   "a VPC without a pool needs a CIDR", vpc=vpc, pool=None)
             new = Vpc(vpc, actor, region, parse_cidr(cidr))
             self.vpcs[vpc] = new
+            self._note_unmanaged(new)
             return new
         literal = parse_cidr(cidr) if p is None and cidr is not None else None
         wanted = []       # (pool, explicit CIDR or None, mask), IPv4 first
@@ -128,6 +132,8 @@ class VpcRequests:
         if p6 is not None:
             new.ipv6_cidr, new.ipv6_pool = got[-1], p6.id
         self.vpcs[vpc] = new
+        if literal is not None:
+            self._note_unmanaged(new)
         return new
 
     def associate_vpc_cidr_block(self, actor: str, vpc: str, region: str, *, pool: str,
@@ -176,7 +182,10 @@ class VpcRequests:
     def _take_all(self, wanted: list[tuple[Pool, Cidr | None, int]]) -> list[Cidr]:
         """Take each block in turn; when one is refused, give back those taken before it."""
         got: list[Cidr] = []
-        drawn = self.rng.getstate() if self.rng is not None else None
+        # only the random strategy draws from the generator (its state is 625 numbers)
+        draws = self.rng is not None and any(c is None and q.strategy == "random"
+                                              for q, c, _ in wanted)
+        drawn = self.rng.getstate() if draws else None
         try:
             for q, c, m in wanted:
                 got.append(self._take(q, c, m))
@@ -279,17 +288,23 @@ class VpcRequests:
         >>> model.vpcs["big"].managed, model.vpcs["small"].managed
         (True, False)
         """
+        if not self._unmanaged:
+            return []
         pools = [p for p in self.pools.values()
                  if p.auto_import and p.region is not None and self.scopes[p.scope].default
                  and self.scopes[p.scope].kind == "private"]
         adopted: list[Allocation] = []
         for p in pools:
+            assert p.region is not None
+            vpcs = self._unmanaged_in(p.region)
+            if not vpcs:
+                continue
             ipam = self.ipams[p.ipam]
             free = p.space.free_blocks()
             starts = [b.value for b in free]
             candidates = []
-            for v in self.vpcs.values():
-                if v.region != p.region or not discovers(ipam, v):
+            for v in vpcs:
+                if not discovers(ipam, v):
                     continue
                 for c in self.unmanaged_cidrs(v):
                     i = bisect_right(starts, c.value) - 1
@@ -303,6 +318,30 @@ class VpcRequests:
                 end = c.last
                 adopted.append(self.adopt_vpc_cidr(p.id, vid, c))
         return adopted
+
+    def _note_unmanaged(self, v: Vpc) -> None:
+        """List ``v`` among the VPCs of its region that may hold Unmanaged CIDRs."""
+        self._unmanaged.setdefault(v.region, {})[v.id] = None
+
+    def _unmanaged_in(self, region: str) -> list[Vpc]:
+        """The VPCs of ``region`` that hold Unmanaged CIDRs, found from the index.
+
+        The cost grows with the VPCs listed there, not with every VPC; those
+        listed that no longer hold one (adopted, deleted) are dropped.
+        """
+        ids = self._unmanaged.get(region)
+        if ids is None:
+            return []
+        found = []
+        for vid in list(ids):
+            v = self.vpcs.get(vid)
+            if v is not None and v.region == region and self.unmanaged_cidrs(v):
+                found.append(v)
+            else:
+                del ids[vid]
+        if not ids:
+            del self._unmanaged[region]
+        return found
 
     def _vpc(self, actor: str, vpc: str, region: str | None = None) -> Vpc:
         v = self.vpcs.get(vpc)
@@ -327,3 +366,4 @@ class VpcRequests:
               and v.allocations[1 if v.pool is not None else 0] == a.id):
             v.ipv6_pool = None
         v.allocations.remove(a.id)
+        self._note_unmanaged(v)
