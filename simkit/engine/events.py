@@ -82,7 +82,7 @@ def events_frame(events: list[Event]) -> Any:
             columns[name] = pd.Series([None if v is None else list(v) for v in values],
                                       dtype="object")
         else:
-            columns[name] = pd.Series(values, dtype="object")
+            columns[name] = pd.Series(values).astype("object")   # missing: NaN, as from_records
     return pd.DataFrame(columns, columns=list(EVENT_FIELDS))
 
 
