@@ -191,7 +191,7 @@ class Operation:
         ...
         simkit.UsageError: create_vpc: unknown argument 'msk' in create_vpc (did you mean ...
         """
-        ctx = _Context(org=org, accounts=accounts or (*org.members(), *org.externals()))
+        ctx = _Context(org=org, accounts=accounts or (lambda: (*org.members(), *org.externals())))
         given = {key: value for key, value in args.items() if value is not None}
         try:
             AccountRef().check(actor, _At(self.name, "actor", 0, ctx))

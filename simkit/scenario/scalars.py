@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -138,12 +139,23 @@ class _Context:
     (:meth:`_Type.check_at` looks there before checking).
     """
 
-    __slots__ = ("_org", "accounts", "passed")
+    __slots__ = ("_org", "_accounts", "passed")
 
-    def __init__(self, org: Any = None, accounts: tuple[str, ...] = ()) -> None:
+    def __init__(self, org: Any = None,
+                 accounts: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()) -> None:
         self._org = org
-        self.accounts = accounts
+        self._accounts = accounts     # or a function giving them, asked only by a message
         self.passed: dict[tuple[Any, type, Any], Any] = {}
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        if callable(self._accounts):
+            self._accounts = tuple(self._accounts())
+        return self._accounts
+
+    @accounts.setter
+    def accounts(self, accounts: tuple[str, ...]) -> None:
+        self._accounts = accounts
 
     @property
     def org(self) -> Any:
