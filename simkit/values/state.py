@@ -272,7 +272,7 @@ class Reader:
         try:
             return cls(**values)
         except TypeError as err:  # a field without a default is missing
-            missing = [n for n, f in names.items() if n not in values and f.init]
+            missing = [n for n, init in names.items() if n not in values and init]
             raise StateError(f"{self.where} has no field {missing[0]!r}" if missing
                              else f"{self.where}: {err}") from None
         except (ValueError, DomainError) as err:  # the record's own checks
@@ -292,22 +292,27 @@ _Check = tuple[Callable[[Any], bool], str]
 
 @functools.cache
 def _schema(cls: type) -> tuple[dict[str, Any], dict[str, _Check]]:
-    """The fields of the record type ``cls``, and a check of each field's declared type.
+    """The fields of the record type ``cls`` (a dataclass or a NamedTuple), and a check of
+    each field's declared type.
 
     Annotations are read in the namespace of the record's module; a field whose
     annotation does not resolve there goes unchecked.
     """
     namespace = vars(sys.modules[cls.__module__])
+    declared = ([(f.name, f.type, f.init) for f in fields(cls)]
+                if hasattr(cls, "__dataclass_fields__")
+                else [(name, cls.__annotations__[name], True) for name in cls._fields])
     checks: dict[str, _Check] = {}
-    for f in fields(cls):
-        hint = f.type
+    for name, hint, _ in declared:
+        if isinstance(hint, typing.ForwardRef):    # a NamedTuple keeps its annotations so
+            hint = hint.__forward_arg__
         if isinstance(hint, str):
             try:
                 hint = typing.get_type_hints(_Annotated(hint), namespace)["x"]
             except Exception:   # a name imported for type checking only
                 continue
-        checks[f.name] = (_checker(hint), _describe(hint))
-    return {f.name: f for f in fields(cls)}, checks
+        checks[name] = (_checker(hint), _describe(hint))
+    return {name: init for name, _, init in declared}, checks
 
 
 class _Annotated:
