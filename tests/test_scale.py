@@ -192,3 +192,17 @@ def test_utilisation_over_time_draws_the_most_utilised_pools_above_the_limit(com
     assert len(drawn) == 3
     assert min(peaks[drawn]) >= max(peaks.drop(drawn))       # the highest peaks
     assert f"the 3 most utilised of {len(peaks)} pools" in few.get_title()
+
+
+def test_the_org_graph_draws_the_first_rows_when_folders_alone_do_not_fit():
+    from simkit.engine import Simulation
+
+    sim = Simulation(management_account="mgmt", quotas={"rd_members": 200, "rd_folders": 200})
+    for i in range(150):
+        sim.org.add_folder(f"F{i:03d}")
+        sim.org.add_account(f"a{i:03d}", f"F{i:03d}")
+    ax = plots.org_graph(sim, ax=None)
+    assert len(ax.texts) == plots.MAX_ROWS
+    assert ax.figure.get_figheight() <= 40
+    rows = 1 + 150 + 150 + 1                    # Root, the folders, their accounts, mgmt
+    assert f"(the first {plots.MAX_ROWS} of {rows} rows)" in ax.get_title()

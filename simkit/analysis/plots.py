@@ -529,8 +529,9 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     ``max_listed`` pools draws them as one node ("N pools"); shares then
     point to and from those nodes, and the title says so.  When the tree
     would still have more than ``max_rows`` rows, the limit is lowered until
-    it fits (or every folder is one node), so the figure stays a few screens
-    tall whatever the size of the company.
+    it fits, down to 1; if it still does not fit (more folders than rows), the
+    first ``max_rows`` rows are drawn and the title says how many there are, so
+    the figure stays a few screens tall whatever the size of the company.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch
@@ -538,9 +539,12 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     sim = _sim(data)
     listed = max_listed
     pos, children, kind, alias, shares = _org_tree(sim, listed)
-    while len(pos) > max_rows and listed > 0:
+    while len(pos) > max_rows and listed > 1:
         listed -= 1
         pos, children, kind, alias, shares = _org_tree(sim, listed)
+    rows = len(pos)
+    if rows > max_rows:             # more folders than rows: the first rows (tree order)
+        pos = dict(list(pos.items())[:max_rows])
     ax = _axes(ax, (10, 0.32 * max(len(pos), 1) + 1.5))
     sizes = {group: 0 for group in alias.values()}
     for node, group in alias.items():
@@ -590,6 +594,8 @@ def org_graph(data: Any, ax: Axes | None = None, *, seed: int = 0,
     if alias:
         title += (f"\n(folders with more than {listed} accounts and accounts with more "
                   f"than {listed} pools are drawn as one node each)")
+    if rows > len(pos):
+        title += f"\n(the first {len(pos)} of {rows} rows)"
     ax.set_title(title)
     ax.set_axis_off()
     return ax

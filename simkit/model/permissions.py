@@ -124,8 +124,6 @@ _ROWS: dict[str, Row] = {row.action: row for row in MATRIX}
 #: Every action string, in matrix order.
 ACTIONS: tuple[str, ...] = tuple(_ROWS)
 
-# the actions the matrix grants a pool's owner (read by SharingAccess.check, for speed)
-_OWNER_GRANTED = frozenset(row.action for row in MATRIX if row.owner == "yes")
 
 
 def row_of(action: str) -> Row:
@@ -147,6 +145,9 @@ class Decision:
     allowed: bool
     reason: str
     code: str | None = None
+
+
+_OWNER_ALLOWED = Decision(True, "the pool's owner")
 
 
 def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str,
@@ -176,7 +177,7 @@ def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str
     row = row_of(action)
     if actor == pool.owner:
         if row.owner == "yes":
-            return Decision(True, "the pool's owner")
+            return _OWNER_ALLOWED       # one shared record: every owner request asks this
         return Decision(False, f"{row.api} is not granted to the pool's owner", "Forbidden")
     if not (shares.sees(actor, pool.id) if sees is None else sees):
         return Decision(False, f"the IPAM pool does not exist or is not visible to {actor}",
@@ -235,8 +236,6 @@ class SharingAccess:
     def check(self, actor: str, pool: Any, action: str, *,
               allocation: Any | None = None) -> None:
         """Raise the refusal of :func:`decide` as a DomainError; return None if allowed."""
-        if actor == pool.owner and action in _OWNER_GRANTED:
-            return                      # what decide() answers for the owner, without a record
         decision = decide(self.org, self.shares, actor, pool, action, allocation)
         if decision.allowed:
             return
