@@ -11,6 +11,14 @@ Every problem is an :class:`_Invalid` (a reason and a line), which
 :func:`simkit.scenario.loads` turns into a
 :class:`~simkit.values.errors.ScenarioError` naming the file.
 
+Machine-written steps are one flow mapping per line (``  - {op: x, as: y}``),
+and a parser's events cost more than anything else in reading them.  Runs of
+such lines, when each is a mapping of plain words, are therefore read here
+without the parser (:meth:`_Composer.cut_runs`), to the same values with the
+same lines; the parser reads the rest of the text around a placeholder for
+each run, and reads the whole text itself whenever a placeholder is not where
+a list item is, or anything is wrong.
+
 This module knows nothing of the scenario format and imports nothing from
 simkit.
 
@@ -23,6 +31,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+from itertools import repeat
 from typing import Any
 
 import yaml
@@ -109,54 +119,163 @@ class _Composer:
         self.resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
         self.constructed: dict[tuple[str, str], Any] = {}
         self.plain: dict[str, tuple[Any, str]] = {}     # plain untagged scalar -> value, tag
+        self.words: dict[str, Any] = {}     # the same, the value alone (for cut_runs)
+        self.shapes: dict[tuple[str | None, ...], Any] = {}     # see cut_runs
         # the first characters of the values an implicit type may match (None: any)
         resolvers = getattr(loader, "yaml_implicit_resolvers", {None: ()})
         self.typed_starts = None if None in resolvers else resolvers
 
-    # -- scalars -------------------------------------------------------------------
+    # -- scalars -------------------------------------------------------------------------
     def scalar(self, event: Any) -> Any:
-        tag = event.tag
-        if tag is None and event.implicit[0] and self.typed_starts is not None \
-                and event.value[:1] not in self.typed_starts:
-            return event.value, _STR_TAG    # no implicit type starts with this character
+        """The value and tag of a scalar event."""
+        return self._scalar(event.value, event.tag, event.implicit, event.style, event)
+
+    def _scalar(self, text: str, tag: str | None, implicit: tuple[bool, bool],
+                style: str | None, where: Any) -> Any:
+        """The value and tag of a scalar; ``where`` is its event or its line (for messages)."""
+        if tag is None and implicit[0] and self.typed_starts is not None \
+                and text[:1] not in self.typed_starts:
+            return text, _STR_TAG    # no implicit type starts with this character
         if tag is None or tag == "!":
-            key = (event.value, event.implicit)
+            key = (text, implicit)
             tag = self.resolved.get(key)
             if tag is None:
-                tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                tag = self.loader.resolve(yaml.ScalarNode, text, implicit)
                 if len(self.resolved) >= _SCALAR_CACHE_LIMIT:
                     self.resolved.clear()
                 self.resolved[key] = tag
         if tag in (_STR_TAG, _MERGE_TAG):
-            return event.value, tag
-        key2 = (tag, event.value)
+            return text, tag
+        key2 = (tag, text)
         try:
             return self.constructed[key2], tag
         except KeyError:
             pass
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        node = yaml.ScalarNode(tag, text, None, None, style)
         try:
             value = self.loader.construct_object(node, deep=True)
         except Exception as err:  # noqa: BLE001 - any constructor failure is the file's
             if tag == _TIME_TAG:  # looks like a date but is not one: the type says
-                return event.value, _STR_TAG
+                return text, _STR_TAG
             problem = getattr(err, "problem", None) or str(err)
-            raise _Invalid(f"cannot read the value {event.value!r}: {problem}",
-                           _line_of(event)) from None
+            line = where if isinstance(where, int) else _line_of(where)
+            raise _Invalid(f"cannot read the value {text!r}: {problem}", line) from None
         if not isinstance(value, list | dict):
             if len(self.constructed) >= _SCALAR_CACHE_LIMIT:
                 self.constructed.clear()
             self.constructed[key2] = value
         return value, tag
 
+    def word(self, text: str, line: int) -> Any:
+        """The value of a plain scalar with no tag (a word of a one-line item)."""
+        hit = self.plain.get(text)
+        if hit is None:
+            hit = self._scalar(text, None, (True, False), None, line)
+            if len(self.plain) >= _SCALAR_CACHE_LIMIT:
+                self.plain.clear()
+            self.plain[text] = hit
+        return hit[0]
+
+    # -- one-line items ------------------------------------------------------------------
+    def cut_runs(self, text: str) -> tuple[str, dict[int, list[Any]]] | None:
+        """The text with its runs of one-line items cut out, and the items they hold.
+
+        A one-line item is a list item written on one line as a flow mapping of at
+        most :data:`_RUN_PAIRS` plain words, with no repeated key (``  - {op:
+        create_vpc, as: net, vpc: v1, mask: 24}``): the shape of machine-written
+        steps.  Consecutive such lines at one indent are a run.  The first line of
+        a run becomes one placeholder item (:data:`_RUN_TAG`), the others empty
+        lines (the placeholder is a complete value: no line below can continue it),
+        so every other line keeps its number; the runs are returned by the
+        index of their first line, each as [the placeholder's column, the items'
+        :class:`_YMap` values, their size].  :meth:`document` puts the items back
+        where the placeholder is, and refuses (:class:`_NotARun`) a placeholder
+        that is not a list item or a run it did not find: the caller then reads
+        the text itself.  The words are resolved as PyYAML resolves a plain
+        scalar, through the same caches as every other scalar.  None: the text
+        has no such item, or line breaks other than ``\\n`` (which would number
+        its lines otherwise).
+        """
+        if "- {" not in text or any(brk in text for brk in _OTHER_BREAKS):
+            return None
+        lines = text.split("\n")
+        runs: dict[int, list[Any]] = {}
+        shapes, words, plain = self.shapes, self.words, self.plain
+        typed = self.typed_starts       # the first characters of words that may not be text
+        run: list[Any] | None = None
+        last = -2
+        for index, source in enumerate(lines):
+            if source[-1:] != "}":
+                continue
+            pairs = source.count(", ")
+            if pairs >= _RUN_PAIRS:
+                continue
+            match = _ONE_LINE[pairs](source)
+            if match is None:
+                continue
+            groups = match.groups()
+            keys = groups[1::2]
+            shape = shapes.get(keys, _UNSEEN)
+            if shape is _UNSEEN:
+                if len(shapes) >= _SCALAR_CACHE_LIMIT:
+                    shapes.clear()
+                shape = shapes[keys] = self._shape(keys, index + 1)
+            if shape is None:
+                continue
+            texts = groups[2::2]
+            values = list(map(words.get, texts, repeat(_UNSEEN, pairs + 1)))
+            if _UNSEEN in values:
+                try:
+                    if len(words) >= _SCALAR_CACHE_LIMIT:
+                        words.clear()       # bounded: the words in use come back
+                    if len(plain) >= _SCALAR_CACHE_LIMIT:
+                        plain.clear()
+                    for i, v in enumerate(values):
+                        if v is _UNSEEN:        # the parser's scalars get the same object
+                            word = texts[i]
+                            hit = plain.get(word)
+                            if hit is None:
+                                hit = (word, _STR_TAG) if typed is not None \
+                                    and word[0] not in typed else \
+                                    self._scalar(word, None, (True, False), None, index + 1)
+                                plain[word] = hit
+                            values[i] = words[word] = hit[0]
+                except _Invalid:
+                    continue                    # the parser's reading says why
+            item = _new_map(_YMap)
+            item.update(zip(shape, values, strict=True))
+            item.line = index + 1
+            item.key_lines = item.value_lines = dict.fromkeys(shape, index + 1)
+            if run is not None and index == last + 1 and groups[0] == run[3]:
+                run[1].append(item)
+                run[2] += 3 + 2 * pairs
+                lines[index] = ""
+            else:
+                run = runs[index] = [len(groups[0]) + 2, [item], 3 + 2 * pairs, groups[0]]
+                lines[index] = f"{groups[0]}- {_RUN_TAG} ''"
+            last = index
+        return ("\n".join(lines), runs) if runs else None
+
+    def _shape(self, keys: tuple[str, ...], line: int) -> tuple[Any, ...] | None:
+        """The keys of a one-line item as values (None: it is not one)."""
+        try:
+            names = tuple(self.word(k, line) for k in keys)
+        except _Invalid:
+            return None
+        if len(set(names)) != len(names):
+            return None                         # a repeated key: the parser's reading says it
+        return names
+
     # -- the document --------------------------------------------------------------
-    def document(self, loader: Any) -> Any:
+    def document(self, loader: Any, runs: dict[int, list[Any]] | None = None) -> Any:
         """The value of the one document ``loader`` reads (None for an empty stream).
 
         One loop over the events, the container being built kept in local
         variables (its parents' on ``stack``): a plain scalar costs a dict
-        look-up and an append.
+        look-up and an append.  ``runs``: the one-line items cut from the text
+        (:meth:`cut_runs`), put back where their placeholders are.
         """
+        runs = {} if runs is None else runs
         plain = self.plain
         anchors = self.anchors
         limit = MAX_NODES
@@ -191,6 +310,17 @@ class _Composer:
                             plain.clear()       # bounded: the values in use come back
                         plain[text] = hit
                     value, tag = hit
+                elif event.tag == _RUN_TAG and raw in runs:
+                    column, items, total, _ = runs.pop(raw)
+                    if is_map or cur is None or event.start_mark.column != column \
+                            or event.value or event.anchor is not None:
+                        raise _NotARun
+                    cur.extend(items)
+                    lines.extend(range(line, line + len(items)))
+                    size += total
+                    if depth < 1:
+                        depth = 1
+                    continue
                 else:
                     value, tag = self.scalar(event)
                 if event.anchor is not None:
@@ -304,6 +434,8 @@ class _Composer:
                     vlines = dict(lines)
                     vlines[key] = vline
                 key = _NO_KEY
+        if runs:
+            raise _NotARun          # a placeholder was read as text: the runs were not items
         return root[0] if root else None
 
     @staticmethod
@@ -320,6 +452,23 @@ class _Composer:
 
 _NO_KEY = object()
 _MERGE = object()
+_UNSEEN = object()
+
+
+class _NotARun(Exception):
+    """A placeholder of :meth:`_Composer.cut_runs` was not where a run of list items is."""
+
+
+#: Most key: value pairs of a one-line item; a longer item is read by the parser.
+_RUN_PAIRS = 8
+_WORD = r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,255}"
+#: A one-line item of 1, 2, ... pairs: its indent, then each key and value.
+_ONE_LINE = [re.compile(rf"( *)- \{{({_WORD}): ({_WORD})" + rf", ({_WORD}): ({_WORD})" * more
+                        + r"\}").fullmatch for more in range(_RUN_PAIRS)]
+#: The tag of the item that stands for a run of one-line items in the text the parser reads.
+_RUN_TAG = "!simkit-run"
+#: Characters YAML also reads as line breaks.
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 _STR_TAG = "tag:yaml.org,2002:str"
 _SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
 _MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
@@ -357,18 +506,42 @@ def _yaml_invalid(err: yaml.YAMLError, text: str) -> _Invalid:
 
 
 def _compose(text: str) -> Any:
-    """Parse one YAML document into a tree of :class:`_YMap`, :class:`_YList` and scalars."""
-    loader = _Loader(text)
+    """Parse one YAML document into a tree of :class:`_YMap`, :class:`_YList` and scalars.
+
+    Runs of one-line list items are read without the parser's events
+    (:meth:`_Composer.cut_runs`); if the text, so cut, is not what that reading
+    assumes, or has any problem at all, the whole text is read by the parser,
+    which then gives the problem.
+    """
+    resolver = _Loader("")
     try:
-        tree = _Composer(loader).document(loader)
+        composer = _Composer(resolver)
+        cut = composer.cut_runs(text)
+        if cut is not None:
+            loader = _Loader(cut[0])
+            try:
+                tree = composer.document(loader, cut[1])
+            except (_NotARun, _Invalid, yaml.YAMLError):
+                tree = None
+            finally:
+                loader.dispose()
+            del cut
+            if tree is not None:
+                return tree
+            composer = _Composer(resolver)
+        loader = _Loader(text)
+        try:
+            tree = composer.document(loader)
+        except yaml.YAMLError as err:
+            raise _yaml_invalid(err, text) from None
+        finally:
+            loader.dispose()
         if tree is None:
             raise _Invalid("the file is empty: a scenario is a YAML mapping that starts with "
                            "version: 1", 1)
         return tree
-    except yaml.YAMLError as err:
-        raise _yaml_invalid(err, text) from None
     finally:
-        loader.dispose()
+        resolver.dispose()
 
 
 def _plain(value: Any, memo: dict[int, Any] | None = None) -> Any:
