@@ -362,7 +362,7 @@ def with_strategy(scenario: Scenario, strategy: str,
         replace(p, strategy=strategy) if chosen is None or p.id in chosen else p
         for p in ipam.pools)) for ipam in scenario.ipams)
     steps = tuple(
-        replace(s, args={**s.args, "strategy": strategy})
+        s._replace(args={**s.args, "strategy": strategy})
         if s.op == "create_ipam_pool" and (chosen is None or s.args["pool"] in chosen) else s
         for s in scenario.steps)
     return replace(scenario, ipams=ipams, steps=steps)

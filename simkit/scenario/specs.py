@@ -19,9 +19,10 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ..values.addresses import Cidr
 from ..values.clock import DEFAULT_START
@@ -236,9 +237,10 @@ class Expect:
     ipv6_cidr: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One step of a scenario.
+
+    A named tuple (immutable, and cheap to build: a file may hold a million).
 
     Attributes
     ----------
@@ -267,7 +269,7 @@ class Step:
     kind: str
     op: str | None = None
     actor: str | None = None
-    args: dict[str, Any] = field(default_factory=dict)
+    args: Mapping[str, Any] = MappingProxyType({})
     region: str | None = None
     expect: Expect | None = None
     duration: timedelta | None = None
