@@ -198,31 +198,64 @@ class Record(_Type):
         return tuple((key, spec) for key, spec in self.fields.items()
                      if spec.required or spec.default is not None)
 
+    @functools.cached_property
+    def _plan(self) -> dict[str, tuple[_Type, bool]]:
+        """Each key's type, and whether that type's answers may be remembered."""
+        return {key: (spec.type, spec.type.remembers) for key, spec in self.fields.items()}
+
+    @functools.cached_property
+    def _complete(self) -> set[tuple[Any, ...]]:
+        """Key sets (in file order) already found to need no default and to break no
+        group rule: those checks depend on nothing but the keys given."""
+        return set()
+
     def check(self, value: Any, at: _At) -> Any:
         if not isinstance(value, _YMap):
             raise at.wrong(self, value)
-        where = self.where(value, at)
+        where = None                        # named when a message or a nested check needs it
         ctx = at.ctx
         passed = ctx.passed
-        fields = self.fields
+        plan = self._plan
         checked = []
         for key, item in value.items():
-            spec = fields.get(key) if isinstance(key, str) else None
-            if spec is None:
-                raise _Invalid(self._unknown(key, where), value.key_lines[key])
-            kind = spec.type
-            if kind.remembers and item.__class__ in _REMEMBERED:
+            entry = plan.get(key)
+            if entry is None:
+                raise _Invalid(self._unknown(key, self.where(value, at)), value.key_lines[key])
+            kind, remembers = entry
+            if remembers and item.__class__ in _REMEMBERED:
                 # a value this type accepted before under this organisation: same answer
                 seen = (kind, item.__class__, item)
                 result = passed.get(seen, _UNSEEN)
                 if result is _UNSEEN:
+                    if where is None:
+                        where = self.where(value, at)
                     result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
                     if len(passed) >= _REMEMBER_LIMIT:
                         passed.clear()      # bounded: the values in use come back
                     passed[seen] = result
             else:
+                if where is None:
+                    where = self.where(value, at)
                 result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
             checked.append(result)
+        keys = tuple(value)
+        complete = self._complete
+        defaults = [] if keys in complete else self._rest(value, at)
+        if not defaults and len(complete) < _REMEMBER_LIMIT:
+            complete.add(keys)
+        if not defaults and all(map(operator.is_, checked, value.values())):
+            return value                    # nothing converted or added: the mapping itself
+        out = _YMap(value.line)
+        for (key, _), result in zip(value.items(), checked, strict=True):
+            out.put(key, result, value.key_lines[key], value.value_lines[key])
+        for key, result in defaults:
+            out.put(key, result, value.line, value.line)
+        return out
+
+    def _rest(self, value: _YMap, at: _At) -> list[tuple[str, Any]]:
+        """The defaults of the keys not given, once the required ones and the key
+        groups are checked."""
+        where = self.where(value, at)
         defaults = []
         for key, spec in self._needed:
             if key in value:
@@ -231,7 +264,7 @@ class Record(_Type):
                 raise _Invalid(f"{_prefix(where)}missing required {self.noun} {key!r}"
                                + (f" ({spec.doc})" if spec.doc else ""), value.line)
             defaults.append((key, spec.type.check(spec.default,
-                                                  _At(where, key, value.line, ctx))))
+                                                  _At(where, key, value.line, at.ctx))))
         for group in self.exclusive:
             given = [k for k in group if k in value]
             if len(given) > 1:
@@ -247,14 +280,7 @@ class Record(_Type):
         for group in self.any_of:
             if not any(k in value for k in group):
                 raise _Invalid(f"{where}: give at least one of {_words(group)}", value.line)
-        if not defaults and all(map(operator.is_, checked, value.values())):
-            return value                    # nothing converted or added: the mapping itself
-        out = _YMap(value.line)
-        for (key, _), result in zip(value.items(), checked, strict=True):
-            out.put(key, result, value.key_lines[key], value.value_lines[key])
-        for key, result in defaults:
-            out.put(key, result, value.line, value.line)
-        return out
+        return defaults
 
     def _unknown(self, key: Any, where: str) -> str:
         place = f"in {where}" if where else "at the top level"
