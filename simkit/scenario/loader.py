@@ -645,8 +645,11 @@ class _Builder:
     def _op_step(self, index: int, line: int, item: _YMap) -> Step:
         op = OPERATIONS[item["op"]]
         fixed = _OWN_REGION_KEYS if op.own_region else _REQUEST_KEYS
-        args = {k: _plain(v) if isinstance(v, list | dict) else v
-                for k, v in item.items() if k not in fixed}
+        args = dict(item)
+        for key in fixed.intersection(item):
+            del args[key]
+        if not _CONTAINERS.isdisjoint(map(type, args.values())):
+            args = {k: _plain(v) if isinstance(v, list | dict) else v for k, v in args.items()}
         expect = item.get("expect")
         if expect is None:
             result = _SUCCESS
@@ -685,6 +688,7 @@ class _Builder:
 _REQUEST_KEYS = frozenset({"op", "as", "region", "expect"})
 _OWN_REGION_KEYS = frozenset({"op", "as", "expect"})      # its region is an argument
 _SUCCESS, _ANY = Expect("success"), Expect("any")
+_CONTAINERS = frozenset({_YMap, _YList, list, dict})      # the lists and mappings a step holds
 
 
 def _apply(fn: Any, line: int, value: str) -> None:

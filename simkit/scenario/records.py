@@ -94,7 +94,7 @@ class ListOf(_Type):
         if len(value) < self.min_items:
             raise at.fail(f"needs at least {self.min_items} item(s)")
         kind, where, key, ctx = self.item, at.where, at.key, at.ctx
-        checked = [kind.check(item, _At(where, f"{key} item {i}", line, ctx, index=i))
+        checked = [kind.check(item, _At(where, key, line, ctx, index=i))
                    for i, (item, line) in enumerate(zip(value, value.lines, strict=True),
                                                     start=1)]
         if all(map(operator.is_, checked, value)):
@@ -386,12 +386,17 @@ class Tagged(_Type):
     def accepts(self, value: Any) -> bool:
         return isinstance(value, _YMap)
 
+    @functools.cached_property
+    def _tags(self) -> frozenset[str]:
+        return frozenset(self.variants)
+
     def check(self, value: Any, at: _At) -> Any:
         if not isinstance(value, _YMap):
             raise at.wrong(self, value)
+        found = self._tags.intersection(value)
+        if len(found) == 1:
+            return self.variants[next(iter(found))].check(value, at)
         given = [k for k in self.variants if k in value]
-        if len(given) == 1:
-            return self.variants[given[0]].check(value, at)
         where = (f"{self.title} {at.index}" if at.index is not None
                  else f"{self.title} of {at.where}" if at.where else self.title)
         if not given:

@@ -173,15 +173,20 @@ class _Context:
 class _At:
     """Where a value sits: for messages ("pool 'hz': cidrs item 2 ...") and its line."""
 
-    __slots__ = ("where", "key", "line", "ctx", "index")
+    __slots__ = ("where", "_key", "line", "ctx", "index")
 
     def __init__(self, where: str, key: str, line: int, ctx: _Context,
                  index: int | None = None) -> None:
         self.where = where
-        self.key = key
+        self._key = key         # an item's key is its list's: named when a message needs it
         self.line = line
         self.ctx = ctx
         self.index = index
+
+    @property
+    def key(self) -> str:
+        """The key of the value (``cidrs item 2`` for an item of a list)."""
+        return self._key if self.index is None else f"{self._key} item {self.index}"
 
     def __repr__(self) -> str:
         return (f"_At(where={self.where!r}, key={self.key!r}, line={self.line!r}, "

@@ -243,7 +243,7 @@ class _Composer:
                 except _Invalid:
                     continue                    # the parser's reading says why
             item = _new_map(_YMap)
-            item.update(zip(shape, values, strict=True))
+            item.update(zip(shape, values, strict=False))    # of one length
             item.line = index + 1
             item.key_lines = item.value_lines = dict.fromkeys(shape, index + 1)
             if run is not None and index == last + 1 and groups[0] == run[3]:
