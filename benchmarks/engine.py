@@ -8,10 +8,12 @@ allocations of seeded random masks /25 to /28 (2N steps in all, from
 Three parts, each figure a median of repeated runs:
 
 - **Phases**, in this process, per step: parse (libyaml's events over the
-  text, the floor of any YAML loader), load (the whole of
-  ``simkit.scenario.load``: parse, the line-aware tree and validation into
-  steps; ``validate`` is load minus parse), apply (``simkit.run`` of the
-  loaded scenario: the engine), the events frame (``Run.events``), next to
+  text: what reading it through the parser alone costs, for reference; the
+  loader reads runs of one-line steps without those events), load (the whole
+  of ``simkit.scenario.load``), of which compose (the line-aware tree) and
+  validate (load minus compose: the checks and the step records), apply
+  (``simkit.run`` of the loaded scenario: the engine), the events frame
+  (``Run.events``), next to
   the bare allocator doing the same 2N operations
   (``benchmarks/allocator.py``'s ``run_simkit``) in the same run.  Goals:
   the engine at most 3x the allocator, the load at most 1.5x the engine,
@@ -45,6 +47,7 @@ from child import simkit_command
 
 from simkit.analysis.runs import run
 from simkit.scenario import load
+from simkit.scenario.yamltree import _compose
 
 HEADER = """version: 1
 name: fragmentation-as-steps
@@ -95,11 +98,14 @@ def _parse(text: str) -> None:
 def phases(path: Path, steps: int, repeat: int) -> dict[str, float]:
     """Median seconds of each phase over ``repeat`` runs in this process."""
     text = path.read_text()
-    times: dict[str, list[float]] = {k: [] for k in ("parse", "load", "apply", "frame",
-                                                      "allocator")}
+    times: dict[str, list[float]] = {k: [] for k in ("parse", "compose", "load", "apply",
+                                                      "frame", "allocator")}
     for _ in range(repeat):
         gc.collect()
         times["parse"].append(_timed(_parse, text)[0])
+        gc.disable()        # as load() does while it reads
+        times["compose"].append(_timed(_compose, text)[0])
+        gc.enable()
         seconds, scenario = _timed(load, path)
         times["load"].append(seconds)
         assert len(scenario.steps) == steps
@@ -141,12 +147,15 @@ def main(argv: list[str] | None = None) -> int:
             per = {k: v / steps * 1e6 for k, v in t.items()}
             whole = t["load"] + t["apply"] + t["frame"]
             print(f"per step, median of {args.repeat} runs in this process:")
-            for label, key in (("parse (libyaml events)", "parse"), ("load (parse, tree, "
-                               "validate)", "load"), ("apply (the engine)", "apply"),
+            per["validate"] = per["load"] - per["compose"]
+            for label, key in (("parse (libyaml events alone)", "parse"),
+                               ("load (compose + validate)", "load"),
+                               ("  compose (line-aware tree)", "compose"),
+                               ("  validate (load - compose)", "validate"),
+                               ("apply (the engine)", "apply"),
                                ("events frame", "frame"), ("bare allocator, same ops",
                                                            "allocator")):
                 print(f"  {label:<32}{per[key]:8.2f} us")
-            print(f"  {'validate (load - parse)':<32}{per['load'] - per['parse']:8.2f} us")
             ratios = (("engine / allocator", t["apply"] / t["allocator"], 3.0),
                       ("load / engine", t["load"] / t["apply"], 1.5),
                       ("events frame / whole run", t["frame"] / whole, 0.1))
