@@ -129,3 +129,18 @@ def test_full_caches_start_again_without_changing_the_result(monkeypatch) -> Non
     assert loads(text).steps == expected
     with pytest.raises(ScenarioError, match=r"<string>:85: .*account 'ghost' is not declared"):
         loads(text + "  - {op: delete_vpc, as: ghost, vpc: v}\n")
+
+
+def test_a_remembered_answer_keeps_the_value_checked_now() -> None:
+    # equal values read at two places may be two objects (a scalar cache that started
+    # again); a check answered from memory must not take the mapping for converted
+    from simkit.scenario.records import Field, Record
+    from simkit.scenario.scalars import Text, _At, _Context
+
+    record, ctx = Record("r", {"a": Field(Text())}), _Context()
+    first, second = _YMap(1), _YMap(2)
+    first.put("a", "".join(["co", "rp"]), 1, 1)
+    second.put("a", "".join(["co", "rp"]), 2, 2)
+    assert first["a"] == second["a"] and first["a"] is not second["a"]
+    assert record.check(first, _At("", "", 1, ctx)) is first
+    assert record.check(second, _At("", "", 2, ctx)) is second

@@ -55,6 +55,7 @@ _MASK_KEY_RE = re.compile(r"^(?:3[0-2]|[12]?[0-9])$")
 _REMEMBERED = frozenset({str, int, bool})
 _REMEMBER_LIMIT = 100_000
 _UNSEEN = object()
+_SAME = object()        # remembered: the check gave the value itself back
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,13 +227,15 @@ class Record(_Type):
                 # a value this type accepted before under this organisation: same answer
                 seen = (kind, item.__class__, item)
                 result = passed.get(seen, _UNSEEN)
-                if result is _UNSEEN:
+                if result is _SAME:
+                    result = item           # accepted as it is (an equal value, this object)
+                elif result is _UNSEEN:
                     if where is None:
                         where = self.where(value, at)
                     result = kind.check(item, _At(where, key, value.value_lines[key], ctx))
                     if len(passed) >= _REMEMBER_LIMIT:
                         passed.clear()      # bounded: the values in use come back
-                    passed[seen] = result
+                    passed[seen] = _SAME if result is item else result
             else:
                 if where is None:
                     where = self.where(value, at)
