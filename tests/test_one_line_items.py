@@ -129,6 +129,14 @@ def test_any_mix_of_lines_reads_as_the_parser_reads_it(lines: list[str], head: s
     _same(head + "\n".join(lines) + "\n")
 
 
+@pytest.mark.parametrize("levels", [yamltree.MAX_DEPTH - 2, yamltree.MAX_DEPTH - 1])
+def test_items_nested_to_the_depth_limit_are_judged_as_the_parser_judges_them(
+        levels: int) -> None:
+    text = "".join(f"{'  ' * i}-\n" for i in range(levels)) + "  " * levels + "- {x: 1}\n"
+    outcome = _same(text)
+    assert (outcome[0] == "error") == (levels == yamltree.MAX_DEPTH - 1)   # lists + the item
+
+
 def test_a_scenario_of_one_line_steps_keeps_its_lines_and_errors() -> None:
     head = "version: 1\nname: t\norg: {management_account: m, accounts: [net]}\nsteps:\n"
     steps = "".join(f"  - {{op: create_ipam_pool_allocation, as: net, pool: corp, "

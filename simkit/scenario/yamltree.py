@@ -313,7 +313,8 @@ class _Composer:
                 elif event.tag == _RUN_TAG and raw in runs:
                     column, items, total, _ = runs.pop(raw)
                     if is_map or cur is None or event.start_mark.column != column \
-                            or event.value or event.anchor is not None:
+                            or event.value or event.anchor is not None \
+                            or len(stack) >= MAX_DEPTH:    # the parser's reading refuses it
                         raise _NotARun
                     cur.extend(items)
                     lines.extend(range(line, line + len(items)))
