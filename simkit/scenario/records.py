@@ -243,9 +243,11 @@ class Record(_Type):
             checked.append(result)
         keys = tuple(value)
         complete = self._complete
-        defaults = [] if keys in complete else self._rest(value, at)
-        if not defaults and len(complete) < _REMEMBER_LIMIT:
-            complete.add(keys)
+        defaults = []
+        if keys not in complete:
+            defaults = self._rest(value, at)
+            if not defaults and len(complete) < _REMEMBER_LIMIT:
+                complete.add(keys)
         if not defaults and all(map(operator.is_, checked, value.values())):
             return value                    # nothing converted or added: the mapping itself
         out = _YMap(value.line)
