@@ -371,7 +371,7 @@ class Simulation:
         v = self.model.vpcs.get(vpc) if isinstance(vpc, str) else None
         return [] if v is None else [self.model.allocations[a].pool for a in v.allocations]
 
-    def _note_series(self, pools: Iterable[str]) -> None:
+    def _note_series(self, pools: list[str]) -> None:
         """Append the figures of ``pools`` (and their sources) that changed since last noted.
 
         The pools are noted in creation order; the cost grows with the pools
@@ -379,28 +379,37 @@ class Simulation:
         """
         model, last = self.model, self._series_last
         get = model.pools.get
-        found: dict[str, Pool | None] = {}      # each pool once, with its record (None: gone)
+        if pools and pools.count(pools[0]) == len(pools):    # most steps: one pool...
+            p = get(pools[0])
+            if p is not None and p.source is None:            # ...a top-level one
+                self._note_pool(p, last)
+                return
+        found: set[str] = set()
         for pid in pools:
             while pid not in found:
-                found[pid] = p = get(pid)
+                found.add(pid)
+                p = get(pid)
                 if p is None or p.source is None:
                     break
                 pid = p.source
         ordered: Iterable[str] = found
         if len(found) > 1:
             ordered = model.in_creation_order(found)
-            for pid in found.keys() - ordered:      # gone pools
+            for pid in found.difference(ordered):     # gone pools
                 last.pop(pid, None)
         for pid in ordered:
-            p = found[pid]
+            p = get(pid)
             if p is None:                               # a lone pool, gone
                 last.pop(pid, None)
                 continue
-            space = p.space
-            figures = (space.provisioned_ips, space.allocated_ips)
-            if last.get(pid) != figures:
-                last[pid] = figures
-                self._series.append((self.clock.now, self._step, pid, *figures))
+            self._note_pool(p, last)
+
+    def _note_pool(self, p: Pool, last: dict[str, tuple[int, int]]) -> None:
+        space = p.space
+        figures = (space.provisioned_ips, space.allocated_ips)
+        if last.get(p.id) != figures:
+            last[p.id] = figures
+            self._series.append((self.clock.now, self._step, p.id, *figures))
 
     # -- demand ----------------------------------------------------------------------
     def add_demand(self, spec: DemandSpec) -> None:
@@ -658,7 +667,7 @@ class Simulation:
                    vpc.region, cidr=vpc.cidr)
         sim.model.auto_import(sim.discovers)
         sim.connected_scopes = _connected_scopes(scenario, sim)
-        sim._note_series(set(sim.model.pools))
+        sim._note_series(list(sim.model.pools))
         for demand in scenario.demand:
             if demand.pool not in sim.model.pools:
                 raise ScenarioError(f"demand: pool {demand.pool!r} is not declared in ipams",
