@@ -82,9 +82,10 @@ def run(scenario: Any, *, progress: Callable[[int, int], None] | None = None,
     seen = access_now(sim)
     log = [(sim.now, None, seen)] if seen else []
     total = len(scenario.steps)
+    apply = sim.apply
     with _collector_paused():
         for done, step in enumerate(scenario.steps, 1):
-            sim.apply(step)
+            apply(step)
             if step.op in ACCESS_OPS:
                 now = access_now(sim)
                 if now != seen:

@@ -1,18 +1,21 @@
 """The records of the IPAM model: IPAMs, scopes, pools, allocations and VPCs.
 
-Plain dataclasses with no behaviour; :mod:`simkit.model.ipam` and
-:mod:`simkit.model.vpcs` apply the rules to them.
+Plain records with no behaviour (dataclasses, and a named tuple for the
+allocations); :mod:`simkit.model.ipam` and :mod:`simkit.model.vpcs` apply the
+rules to them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
+from typing import NamedTuple
 
 from ..values.addresses import Cidr
 from ..values.allocator import AddressSpace
 
-__all__ = ["ALLOCATION_TYPES", "ISPS", "Allocation", "Ipam", "Pool", "Scope",
-           "Vpc"]
+__all__ = ["ALLOCATION_TYPES", "ISPS", "Allocation", "Ipam", "Pool", "Scope", "Vpc",
+           "new_allocation"]
 
 #: The allocation types of a pool (docs/rules.md section 2).
 ALLOCATION_TYPES = ("VPC", "Custom", "IpamPool")
@@ -77,12 +80,13 @@ class Pool:
     isp: str | None = None
 
 
-@dataclass(frozen=True)
-class Allocation:
+class Allocation(NamedTuple):
     """A block handed out by a pool; ``type`` is "VPC", "Custom" or "IpamPool".
 
     ``resource`` is the VPC id (VPC), the allocation's name (Custom) or the
-    child pool's id (IpamPool).
+    child pool's id (IpamPool).  An immutable named tuple rather than a frozen
+    dataclass: a run makes one per allocating step, and a frozen dataclass
+    costs about five times as much to build (about 2 against 0.4 us).
     """
 
     id: str
@@ -93,6 +97,11 @@ class Allocation:
     created_by: str
     created_at: object
     region: str | None
+
+
+#: An :class:`Allocation` from a tuple of all its fields in order: what ``Allocation(...)``
+#: gives, for half the cost (the named tuple's ``__new__`` is a Python function).
+new_allocation = partial(tuple.__new__, Allocation)
 
 
 @dataclass

@@ -174,7 +174,7 @@ def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str
         is allowed or refused (``Forbidden``) by the row; anyone else gets
         ``ResourceNotFound.IpamPool``.
     """
-    row = row_of(action)
+    row = _ROWS.get(action) or row_of(action)       # row_of: the error for an unknown action
     if actor == pool.owner:
         if row.owner == "yes":
             return _OWNER_ALLOWED       # one shared record: every owner request asks this

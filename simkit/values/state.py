@@ -9,10 +9,10 @@ Derived indexes are not written: ``from_state`` rebuilds them.  This module hold
 those methods share:
 
 * :func:`encode` writes one value of a record field, :func:`encode_fields` a record
-  (a dataclass) field by field.  Values JSON has no type for are tagged objects of one
-  key: ``{"$time": ISO 8601}``, ``{"$delta": microseconds}``, ``{"$cidr": text}``,
-  ``{"$tuple": [...]}``.  Where a state's layout fixes the type of a value (a list of
-  CIDRs, the time of the clock), it is written plainly (``"10.0.0.0/24"``).
+  (a dataclass or a NamedTuple) field by field.  Values JSON has no type for are tagged
+  objects of one key: ``{"$time": ISO 8601}``, ``{"$delta": microseconds}``,
+  ``{"$cidr": text}``, ``{"$tuple": [...]}``.  Where a state's layout fixes the type of a
+  value (a list of CIDRs, the time of the clock), it is written plainly (``"10.0.0.0/24"``).
 * :class:`Reader` reads a state back.  Each step down (``at["pools"]``, ``.items()``)
   remembers where it is and each read checks what it finds, so a state that
   ``to_state`` would not write raises :class:`~simkit.values.errors.StateError`
@@ -76,10 +76,11 @@ def encode(value: Any) -> Any:
 
 
 def encode_fields(record: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
-    """The fields of the dataclass ``record`` by name (but ``skip``), each :func:`encode`-d."""
+    """The fields of the record ``record`` (a dataclass or a NamedTuple) by name (but
+    ``skip``), each :func:`encode`-d."""
     skipped = set(skip)
-    return {f.name: encode(getattr(record, f.name)) for f in fields(record)
-            if f.name not in skipped}
+    names = record._fields if isinstance(record, tuple) else [f.name for f in fields(record)]
+    return {name: encode(getattr(record, name)) for name in names if name not in skipped}
 
 
 def check_attributes(obj: Any, known: frozenset[str]) -> None:
