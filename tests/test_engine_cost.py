@@ -67,6 +67,25 @@ def test_run_turns_the_collector_back_on_only_when_it_was_on():
     assert gc.isenabled()
 
 
+def test_a_run_leaves_its_records_to_the_oldest_generation_and_what_was_frozen_frozen():
+    scenario = loads(REFUSED + "".join(f"  - {{op: create_ipam_pool_allocation, as: net, "
+                                       f"pool: p, allocation: a{i}, mask: 28}}\n  - "
+                                       f"{{op: delete_ipam_pool_allocation, as: net, "
+                                       f"allocation: a{i}}}\n" for i in range(3000)))
+    gc.collect()
+    result = run(scenario)
+    young = len(gc.get_objects(0)) + len(gc.get_objects(1))
+    assert gc.isenabled() and young < 2000, young       # not the run's 6,000 events
+    assert len(result.simulation.log) > 6000
+    gc.freeze()                 # an application's own frozen objects stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        run(scenario)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_the_series_notes_the_pools_a_step_touches_in_creation_order():
     sim = Simulation(management_account="net")
     sim.do("net", "create_ipam", ipam="i", region="r1")
