@@ -356,9 +356,8 @@ class Simulation:
             if imports:
                 self.last_imports = imports
                 touched += [a.pool for a in imports]
-        for p in (result.pool, args.get("pool"), args.get("ipv6_pool")):
-            if isinstance(p, str):
-                touched.append(p)
+        touched += [p for p in (result.pool, args.get("pool"), args.get("ipv6_pool"))
+                    if isinstance(p, str)]
         self._note_series(touched)
         return result
 
