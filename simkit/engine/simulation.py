@@ -356,8 +356,12 @@ class Simulation:
             if imports:
                 self.last_imports = imports
                 touched += [a.pool for a in imports]
-        touched += [p for p in (result.pool, args.get("pool"), args.get("ipv6_pool"))
-                    if isinstance(p, str)]
+        if isinstance(result.pool, str):
+            touched.append(result.pool)
+        for key in operation.pool_args:
+            p = args.get(key)
+            if isinstance(p, str):
+                touched.append(p)
         self._note_series(touched)
         return result
 

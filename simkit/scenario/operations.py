@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -164,6 +165,12 @@ class Operation:
     def version(self) -> str:
         """The API version of its product (``2016-04-28`` for VPC)."""
         return PRODUCTS[self.product]
+
+    @functools.cached_property
+    def pool_args(self) -> tuple[str, ...]:
+        """Its arguments that name a pool (``pool``, ``ipv6_pool``): pools whose figures
+        it may change."""
+        return tuple(name for name in ("pool", "ipv6_pool") if name in self.args)
 
     @property
     def all_actions(self) -> tuple[str, ...]:
