@@ -380,13 +380,23 @@ class Simulation:
         The pools are noted in creation order; the cost grows with the pools
         touched and their sources, not with every pool of the model.
         """
+        last = self._series_last
+        p = self.model.pools.get(pools[0]) if pools else None
+        if p is not None and p.source is None and pools.count(pools[0]) == len(pools):
+            noted: Iterable[Pool] = (p,)        # most steps: one top-level pool
+        else:
+            noted = self._series_pools(pools)
+        for p in noted:
+            space = p.space
+            figures = (space.provisioned_ips, space.allocated_ips)
+            if last.get(p.id) != figures:
+                last[p.id] = figures
+                self._series.append((self.clock.now, self._step, p.id, *figures))
+
+    def _series_pools(self, pools: list[str]) -> list[Pool]:
+        """``pools`` and their sources, in creation order; the gone ones leave the series."""
         model, last = self.model, self._series_last
         get = model.pools.get
-        if pools and pools.count(pools[0]) == len(pools):    # most steps: one pool...
-            p = get(pools[0])
-            if p is not None and p.source is None:            # ...a top-level one
-                self._note_pool(p, last)
-                return
         found: set[str] = set()
         for pid in pools:
             while pid not in found:
@@ -400,19 +410,14 @@ class Simulation:
             ordered = model.in_creation_order(found)
             for pid in found.difference(ordered):     # gone pools
                 last.pop(pid, None)
+        out = []
         for pid in ordered:
             p = get(pid)
             if p is None:                               # a lone pool, gone
                 last.pop(pid, None)
-                continue
-            self._note_pool(p, last)
-
-    def _note_pool(self, p: Pool, last: dict[str, tuple[int, int]]) -> None:
-        space = p.space
-        figures = (space.provisioned_ips, space.allocated_ips)
-        if last.get(p.id) != figures:
-            last[p.id] = figures
-            self._series.append((self.clock.now, self._step, p.id, *figures))
+            else:
+                out.append(p)
+        return out
 
     # -- demand ----------------------------------------------------------------------
     def add_demand(self, spec: DemandSpec) -> None:
