@@ -8,6 +8,7 @@ reading the whole text (values, types, every line, and every error).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +149,17 @@ def test_a_scenario_of_one_line_steps_keeps_its_lines_and_errors() -> None:
     with pytest.raises(ScenarioError, match=r"<string>:6: duplicate key 'as'"):
         loads(head + "  - {op: delete_vpc, as: net, vpc: v}\n"
               "  - {op: delete_vpc, as: net, as: m}\n")
+
+
+_ROOT = Path(__file__).parent.parent
+_FILES = sorted([*(_ROOT / "scenarios").glob("*.yaml"), *(_ROOT / "tests" / "data").rglob("*.yaml"),
+                 *(_ROOT / "benchmarks").rglob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: str(p.relative_to(_ROOT)))
+def test_every_shipped_file_reads_as_the_parser_reads_it(path: Path) -> None:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8 text: refused before it is read")
+    _same(text)
