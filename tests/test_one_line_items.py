@@ -138,6 +138,16 @@ def test_items_nested_to_the_depth_limit_are_judged_as_the_parser_judges_them(
     assert (outcome[0] == "error") == (levels == yamltree.MAX_DEPTH - 1)   # lists + the item
 
 
+@pytest.mark.parametrize("limit", [31, 32])
+def test_a_run_counts_its_values_as_the_parser_does_when_aliases_expand(
+        monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    # three items of two pairs: 16 values in the list; two aliases to it add 32
+    monkeypatch.setattr(yamltree, "MAX_NODES", limit)
+    text = "a: &s\n  - {x: 1, y: 2}\n  - {x: 3, y: 4}\n  - {x: 5, y: 6}\nb: *s\nc: *s\n"
+    outcome = _same(text)
+    assert (outcome[0] == "error") == (limit < 32)
+
+
 def test_a_scenario_of_one_line_steps_keeps_its_lines_and_errors() -> None:
     head = "version: 1\nname: t\norg: {management_account: m, accounts: [net]}\nsteps:\n"
     steps = "".join(f"  - {{op: create_ipam_pool_allocation, as: net, pool: corp, "

@@ -35,7 +35,6 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from ..model.discovery import discovers
@@ -499,10 +498,7 @@ class Simulation:
             self.at(step.time)
             return self._log(Event(self.clock.now, step.index, "step", "at", outcome="clock",
                                    message=f"clock at {step.time.isoformat()}"))
-        if kind == "check":
-            return self._log(self._check(step))
-        return self._record_op(step.index, "step", step.actor, step.op, step.args, step.region,
-                               step.expect)
+        return self._log(self._check(step))        # the one kind left: check
 
     def finish(self) -> None:
         """Run every generated request still queued."""
@@ -539,12 +535,10 @@ class Simulation:
             message = f"{message}; auto import: {imported}" if message else (
                 f"auto import: {imported}")
         # the result's pool and resource, else those the arguments name (args are only read)
-        event = _event((self.clock.now, index, source, op, actor,
-                        result.pool or args.get("pool"),
-                        result.resource or operation.resource_of(args), "ok", None, cidr,
-                        expected, met, message, result.items))
-        self.log.append(event)
-        return event
+        return self._log(Event._make((self.clock.now, index, source, op, actor,
+                                      result.pool or args.get("pool"),
+                                      result.resource or operation.resource_of(args), "ok",
+                                      None, cidr, expected, met, message, result.items)))
 
     def _check(self, step: Any) -> Event:
         spec = dict(step.check)
@@ -684,11 +678,6 @@ class Simulation:
         return sim
 
 
-#: An :class:`Event` from a tuple of all its fields in order: what ``Event(...)`` gives, for
-#: half the cost (the named tuple's ``__new__`` is a Python function); one per step.
-_event = partial(tuple.__new__, Event)
-
-
 def _later(when: datetime, delta: timedelta | None) -> datetime | None:
     """``when + delta``, or None when that falls after the last representable time."""
     if delta is None:
@@ -773,15 +762,13 @@ def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple
     if expect is None or expect.kind == "success":        # most steps: no expect given
         return err is None, "success"
     text = _expect_text(expect)
-    kind = "success" if expect is None else expect.kind
+    kind = expect.kind
     if kind == "any":
         return None, text
     if kind == "error":
         return err is not None and err.code == expect.value, text
     if err is not None:
         return False, text
-    if kind == "success":
-        return True, text
     if kind in ("cidr", "ipv6_cidr"):
         wanted = [(kind, expect.value)]
         if getattr(expect, "ipv6_cidr", None) is not None:

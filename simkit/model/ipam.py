@@ -49,7 +49,7 @@ from ..values.allocator import STRATEGIES, AddressSpace
 from ..values.errors import DomainError, StateError, UsageError
 from ..values.quotas import Quotas
 from ..values.state import Reader, check_attributes, encode_fields
-from .objects import ALLOCATION_TYPES, ISPS, Allocation, Ipam, Pool, Scope, Vpc, new_allocation
+from .objects import ALLOCATION_TYPES, ISPS, Allocation, Ipam, Pool, Scope, Vpc
 from .permissions import ACTIONS
 from .vpcs import VpcRequests
 
@@ -677,14 +677,17 @@ class IpamModel(VpcRequests):
     def _find_allocation(self, actor: str, allocation: str) -> Allocation:
         """The allocation a release by ``actor`` names: see :meth:`delete_allocation`."""
         found = self.allocations.get(allocation)
-        if found is not None and self.access.can_see(actor, self.pools[found.pool]):
-            return found                          # by id, in a pool the actor sees
-        c = None
-        with suppress(DomainError):               # not an id: the CIDR text of one
-            c = parse_cidr(allocation) if found is None else None
-        candidates = [found] if found is not None else [
-            self.allocations[self._index[p.id][c]] for p in self.pools.values()
-            if c is not None and c in self._index[p.id]]
+        if found is not None:
+            if self.access.can_see(actor, self.pools[found.pool]):
+                return found                      # by id, in a pool the actor sees
+            candidates = [found]
+        else:                                     # not an id: the CIDR text of some
+            try:
+                c = parse_cidr(allocation)
+            except DomainError:
+                c = None
+            candidates = [self.allocations[self._index[p.id][c]] for p in self.pools.values()
+                          if c is not None and c in self._index[p.id]]
         visible = [a for a in candidates if self.access.can_see(actor, self.pools[a.pool])]
         if not visible:
             own = [a for a in candidates if a.created_by == actor]
@@ -926,8 +929,8 @@ class IpamModel(VpcRequests):
         """Register an allocation already taken in ``p.space``."""
         if aid is None:
             aid = self._new_id()
-        a = new_allocation((aid, p.id, cidr, kind, resource if resource is not None else aid,
-                            actor, self.clock(), region))
+        a = Allocation._make((aid, p.id, cidr, kind, resource if resource is not None else aid,
+                              actor, self.clock(), region))
         self.allocations[aid] = a
         self._index[p.id][cidr] = aid
         self._typed_ips[p.id][kind] += cidr.size

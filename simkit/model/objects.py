@@ -8,14 +8,12 @@ rules to them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import NamedTuple
 
 from ..values.addresses import Cidr
 from ..values.allocator import AddressSpace
 
-__all__ = ["ALLOCATION_TYPES", "ISPS", "Allocation", "Ipam", "Pool", "Scope", "Vpc",
-           "new_allocation"]
+__all__ = ["ALLOCATION_TYPES", "ISPS", "Allocation", "Ipam", "Pool", "Scope", "Vpc"]
 
 #: The allocation types of a pool (docs/rules.md section 2).
 ALLOCATION_TYPES = ("VPC", "Custom", "IpamPool")
@@ -86,7 +84,8 @@ class Allocation(NamedTuple):
     ``resource`` is the VPC id (VPC), the allocation's name (Custom) or the
     child pool's id (IpamPool).  An immutable named tuple rather than a frozen
     dataclass: a run makes one per allocating step, and a frozen dataclass
-    costs about five times as much to build (about 2 against 0.4 us).
+    costs about five times as much to build (about 2 against 0.4 us; the
+    hot path builds it with ``Allocation._make`` from a tuple of its fields).
     """
 
     id: str
@@ -97,11 +96,6 @@ class Allocation(NamedTuple):
     created_by: str
     created_at: object
     region: str | None
-
-
-#: An :class:`Allocation` from a tuple of all its fields in order: what ``Allocation(...)``
-#: gives, for half the cost (the named tuple's ``__new__`` is a Python function).
-new_allocation = partial(tuple.__new__, Allocation)
 
 
 @dataclass

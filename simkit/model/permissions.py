@@ -125,7 +125,6 @@ _ROWS: dict[str, Row] = {row.action: row for row in MATRIX}
 ACTIONS: tuple[str, ...] = tuple(_ROWS)
 
 
-
 def row_of(action: str) -> Row:
     """The matrix row of ``action``; UsageError for an unknown action."""
     try:
@@ -174,7 +173,7 @@ def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str
         is allowed or refused (``Forbidden``) by the row; anyone else gets
         ``ResourceNotFound.IpamPool``.
     """
-    row = _ROWS.get(action) or row_of(action)       # row_of: the error for an unknown action
+    row = row_of(action)
     if actor == pool.owner:
         if row.owner == "yes":
             return _OWNER_ALLOWED       # one shared record: every owner request asks this

@@ -120,7 +120,7 @@ class _Composer:
         self.constructed: dict[tuple[str, str], Any] = {}
         self.plain: dict[str, tuple[Any, str]] = {}     # plain untagged scalar -> value, tag
         self.words: dict[str, Any] = {}     # the same, the value alone (for cut_runs)
-        self.shapes: dict[tuple[str | None, ...], Any] = {}     # see cut_runs
+        self.shapes: dict[tuple[str, ...], Any] = {}     # see cut_runs
         # the first characters of the values an implicit type may match (None: any)
         resolvers = getattr(loader, "yaml_implicit_resolvers", {None: ()})
         self.typed_starts = None if None in resolvers else resolvers
@@ -177,7 +177,7 @@ class _Composer:
         return hit[0]
 
     # -- one-line items ------------------------------------------------------------------
-    def cut_runs(self, text: str) -> tuple[str, dict[int, list[Any]]] | None:
+    def cut_runs(self, text: str) -> tuple[str, dict[int, tuple[str, list[_YMap]]]] | None:
         """The text with its runs of one-line items cut out, and the items they hold.
 
         A one-line item is a list item written on one line as a flow mapping of at
@@ -187,8 +187,8 @@ class _Composer:
         a run becomes one placeholder item (:data:`_RUN_TAG`), the others empty
         lines (the placeholder is a complete value: no line below can continue it),
         so every other line keeps its number; the runs are returned by the
-        index of their first line, each as [the placeholder's column, the items'
-        :class:`_YMap` values, their size].  :meth:`document` puts the items back
+        index of their first line, each as (its indent, the items' :class:`_YMap`
+        values).  :meth:`document` puts the items back
         where the placeholder is, and refuses (:class:`_NotARun`) a placeholder
         that is not a list item or a run it did not find: the caller then reads
         the text itself.  The words are resolved as PyYAML resolves a plain
@@ -199,10 +199,9 @@ class _Composer:
         if "- {" not in text or any(brk in text for brk in _OTHER_BREAKS):
             return None
         lines = text.split("\n")
-        runs: dict[int, list[Any]] = {}
-        shapes, words, plain = self.shapes, self.words, self.plain
-        typed = self.typed_starts       # the first characters of words that may not be text
-        run: list[Any] | None = None
+        runs: dict[int, tuple[str, list[_YMap]]] = {}
+        shapes, words = self.shapes, self.words
+        run: tuple[str, list[_YMap]] | None = None
         last = -2
         for index, source in enumerate(lines):
             if source[-1:] != "}":
@@ -225,33 +224,23 @@ class _Composer:
             texts = groups[2::2]
             values = list(map(words.get, texts, repeat(_UNSEEN, pairs + 1)))
             if _UNSEEN in values:
+                if len(words) >= _SCALAR_CACHE_LIMIT:
+                    words.clear()           # bounded: the words in use come back
                 try:
-                    if len(words) >= _SCALAR_CACHE_LIMIT:
-                        words.clear()       # bounded: the words in use come back
-                    if len(plain) >= _SCALAR_CACHE_LIMIT:
-                        plain.clear()
                     for i, v in enumerate(values):
-                        if v is _UNSEEN:        # the parser's scalars get the same object
-                            word = texts[i]
-                            hit = plain.get(word)
-                            if hit is None:
-                                hit = (word, _STR_TAG) if typed is not None \
-                                    and word[0] not in typed else \
-                                    self._scalar(word, None, (True, False), None, index + 1)
-                                plain[word] = hit
-                            values[i] = words[word] = hit[0]
+                        if v is _UNSEEN:    # the object the parser's scalars also get
+                            values[i] = words[texts[i]] = self.word(texts[i], index + 1)
                 except _Invalid:
-                    continue                    # the parser's reading says why
+                    continue                # the parser's reading says why
             item = _new_map(_YMap)
             item.update(zip(shape, values, strict=False))    # of one length
             item.line = index + 1
             item.key_lines = item.value_lines = dict.fromkeys(shape, index + 1)
-            if run is not None and index == last + 1 and groups[0] == run[3]:
+            if run is not None and index == last + 1 and groups[0] == run[0]:
                 run[1].append(item)
-                run[2] += 3 + 2 * pairs
                 lines[index] = ""
             else:
-                run = runs[index] = [len(groups[0]) + 2, [item], 3 + 2 * pairs, groups[0]]
+                run = runs[index] = (groups[0], [item])
                 lines[index] = f"{groups[0]}- {_RUN_TAG} ''"
             last = index
         return ("\n".join(lines), runs) if runs else None
@@ -267,7 +256,8 @@ class _Composer:
         return names
 
     # -- the document --------------------------------------------------------------
-    def document(self, loader: Any, runs: dict[int, list[Any]] | None = None) -> Any:
+    def document(self, loader: Any,
+                 runs: dict[int, tuple[str, list[_YMap]]] | None = None) -> Any:
         """The value of the one document ``loader`` reads (None for an empty stream).
 
         One loop over the events, the container being built kept in local
@@ -311,14 +301,14 @@ class _Composer:
                         plain[text] = hit
                     value, tag = hit
                 elif event.tag == _RUN_TAG and raw in runs:
-                    column, items, total, _ = runs.pop(raw)
-                    if is_map or cur is None or event.start_mark.column != column \
+                    indent, items = runs.pop(raw)
+                    if is_map or cur is None or event.start_mark.column != len(indent) + 2 \
                             or event.value or event.anchor is not None \
                             or len(stack) >= MAX_DEPTH:    # the parser's reading refuses it
                         raise _NotARun
                     cur.extend(items)
                     lines.extend(range(line, line + len(items)))
-                    size += total
+                    size += len(items) + 2 * sum(map(len, items))   # a mapping, its keys, values
                     if depth < 1:
                         depth = 1
                     continue
