@@ -8,9 +8,12 @@ scenario (YAML text) whose declarations and steps rebuild it:
 * the organisation, from GetResourceDirectory, ListAccounts and
   ListFoldersForParent when they are there (otherwise every account seen is
   a member under Root, and the management account is a placeholder);
-* IPAMs, custom scopes and pools with their CIDRs, rules, regions and flags;
-* VPCs outside IPAM as ``vpcs:``; VPCs whose CIDR came from a pool, their
-  secondary CIDRs, and Custom allocations as steps with explicit CIDRs;
+* IPAMs, custom scopes and pools with their CIDRs, rules, regions and flags,
+  IPv6 pools with their ISP line (a public top-level pool declares the block
+  it holds);
+* VPCs outside IPAM as ``vpcs:``; VPCs whose IPv4 CIDR or IPv6 block came
+  from a pool, their secondary blocks, and Custom allocations as steps with
+  explicit CIDRs;
 * resource shares and their targets as steps (external targets that accepted
   accept again; deleted shares are created, used, then deleted);
 * at the end, a ``check`` of each pool's provisioned and allocated IPs, so
@@ -51,7 +54,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from ..values.addresses import Cidr, parse_cidr
+from ..values.addresses import WIDTH, Cidr, parse_cidr
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import QUOTAS
 from .state import State, read_state
@@ -318,10 +321,11 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
         for p in _depth_order(own):
             pid = p["IpamPoolId"]
             scope = scopes.get(p["IpamScopeId"])
-            if (p["IpVersion"] or "IPv4") != "IPv4" or (scope and scope["IpamScopeType"]
-                                                         == "public"):
-                w.note(6, f"pool {pid} is an IPv6 pool of the public scope: not imported "
-                          "(this scenario format declares IPv4 pools only)")
+            version = 6 if (p["IpVersion"] or "IPv4").upper() == "IPV6" else 4
+            if scope is not None and (scope["IpamScopeType"] == "public") != (version == 6):
+                w.note(6, f"pool {pid} is an IPv{version} pool in the {scope['IpamScopeType']} "
+                          f"scope {scope['IpamScopeId']}: not imported (the public scope holds "
+                          "IPv6 pools only, private scopes IPv4 only)")
                 skipped_pools.add(pid)
                 continue
             if p["SourceIpamPoolId"] and p["SourceIpamPoolId"] not in pools:
@@ -336,7 +340,11 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                 continue
             entry: dict[str, Any] = {"id": pid}
             if p["SourceIpamPoolId"]:
-                entry["source"] = p["SourceIpamPoolId"]
+                entry["source"] = p["SourceIpamPoolId"]     # its scope, version and ISP line
+            elif version == 6:                              # the public scope
+                entry["ip_version"] = "IPv6"
+                if p["Ipv6Isp"] and p["Ipv6Isp"] != "BGP":
+                    entry["isp"] = p["Ipv6Isp"]
             elif scope is not None and not scope["IsDefault"]:
                 entry["scope"] = scope["IpamScopeId"]
             if p["PoolRegionId"]:
@@ -351,9 +359,9 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                      if v is not None}
             if rules.get("min_mask") == 0:
                 del rules["min_mask"]
-            if rules.get("max_mask") == 32:
+            if rules.get("max_mask") == WIDTH[version]:
                 del rules["max_mask"]
-            lo, hi = rules.get("min_mask", 0), rules.get("max_mask", 32)
+            lo, hi = rules.get("min_mask", 0), rules.get("max_mask", WIDTH[version])
             breaking = sorted(a["Cidr"] for a in by_pool.get(pid, [])
                               if not lo <= a["_cidr"].prefixlen <= hi)
             if rules and breaking:
@@ -419,17 +427,33 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                                f"child pool {child}, which does not hold that CIDR: not "
                                "imported")
     for vid, v in sorted(vpcs.items()):
-        primary = _cidr(v["CidrBlock"], where(id(v), ""), "CidrBlock")
+        primary = (None if v["CidrBlock"] is None
+                   else _cidr(v["CidrBlock"], where(id(v), ""), "CidrBlock"))
+        primary6 = (None if v["Ipv6CidrBlock"] is None
+                    else _cidr(v["Ipv6CidrBlock"], where(id(v), ""), "Ipv6CidrBlock"))
         links = vpc_allocations.get(vid, [])
         first = next((a for a in links if a["_cidr"] == primary), None)
+        # the IPv6 block made with the VPC: dual-stack from two pools, or IPv6 only
+        first6 = (next((a for a in links if a["_cidr"] == primary6), None)
+                  if first is not None or primary is None else None)
         secondary = (v["SecondaryCidrBlocks"] or {}).get("SecondaryCidrBlock") or []
-        if first is None:
+        if first is None and first6 is None:
+            if primary is None:
+                vpc_notes.append(f"VPC {vid} has no IPv4 CIDR and no IPv6 block from a pool; "
+                                 "the format declares existing VPCs by an IPv4 CIDR: not "
+                                 "imported")
+                continue
             declared_vpcs.append(_flow({"id": vid, "owner": v["OwnerId"],
                                         "region": v["RegionId"], "cidr": str(primary)}))
         else:
-            pool = pools[first["IpamPoolId"]]
-            step = ["- op: create_vpc", f"  as: {_s(v['OwnerId'])}", f"  vpc: {_s(vid)}",
-                    f"  pool: {_s(pool['IpamPoolId'])}", f"  cidr: {primary}"]
+            step = ["- op: create_vpc", f"  as: {_s(v['OwnerId'])}", f"  vpc: {_s(vid)}"]
+            for a, pool_key, cidr_key in ((first, "pool", "cidr"),
+                                          (first6, "ipv6_pool", "ipv6_cidr")):
+                if a is not None:
+                    step += [f"  {pool_key}: {_s(a['IpamPoolId'])}",
+                             f"  {cidr_key}: {_s(str(a['_cidr']))}"]
+                    creators[(v['OwnerId'], a['IpamPoolId'])] = None
+            pool = pools[(first or first6)["IpamPoolId"]]
             if (pool["PoolRegionId"] or "") != v["RegionId"]:
                 step.insert(1, f"  region: {_s(v['RegionId'])}")
                 step.insert(0, f"# VPC {vid} is in {v['RegionId']} but its pool's region is "
@@ -437,15 +461,18 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
                 vpc_notes.append(f"VPC {vid}: region {v['RegionId']} differs from the region "
                                  f"of its pool {pool['IpamPoolId']}; the step will fail")
             steps_vpc.append(step)
-            creators[(v['OwnerId'], pool['IpamPoolId'])] = None
         linked = {str(a["_cidr"]) for a in links}
         for a in links:
-            if a is first:
+            if a is first or a is first6:
                 continue
             creators[(v["OwnerId"], a["IpamPoolId"])] = None
             steps_vpc.append(["- op: associate_vpc_cidr_block", f"  as: {_s(v['OwnerId'])}",
                               f"  vpc: {_s(vid)}", f"  pool: {_s(a['IpamPoolId'])}",
-                              f"  cidr: {a['_cidr']}"])
+                              f"  cidr: {_s(str(a['_cidr']))}"]
+                             + (["  ip_version: IPv6"] if a["_cidr"].version == 6 else []))
+        if primary6 is not None and str(primary6) not in linked:
+            vpc_notes.append(f"VPC {vid}: the IPv6 block {primary6} comes from no pool; the "
+                             "format declares one IPv4 CIDR per existing VPC: not imported")
         for extra in secondary:
             if str(_cidr(extra, where(id(v), ""), "SecondaryCidrBlock")) not in linked:
                 vpc_notes.append(f"VPC {vid}: the secondary CIDR {extra} comes from no pool; "

@@ -44,14 +44,15 @@ _FIELDS: dict[str, dict[str, str]] = {
                       "AllocationMaxCidrMask": _INT + _OPT,
                       "AllocationDefaultCidrMask": _INT + _OPT, "AutoImport": _BOOL + _OPT,
                       "IpamPoolName": _STR + _OPT, "IpamPoolDescription": _STR + _OPT,
-                      "Cidrs": _LIST + _OPT},
+                      "Cidrs": _LIST + _OPT, "Ipv6Isp": _STR + _OPT},
     "ListIpamPoolCidrs": {"Cidr": _CIDR, "IpamPoolId": _STR, "Status": _STR + _OPT},
     "ListIpamPoolAllocations": {"Cidr": _CIDR, "IpamPoolId": _STR, "ResourceType": _STR,
                                 "ResourceOwnerId": _STR, "ResourceId": _STR + _OPT,
                                 "IpamPoolAllocationId": _STR,
                                 "IpamPoolAllocationName": _STR + _OPT,
                                 "Status": _STR + _OPT, "CreationTime": _STR + _OPT},
-    "DescribeVpcs": {"VpcId": _STR, "OwnerId": _STR, "RegionId": _STR, "CidrBlock": _CIDR,
+    "DescribeVpcs": {"VpcId": _STR, "OwnerId": _STR, "RegionId": _STR,
+                     "CidrBlock": _CIDR + _OPT, "Ipv6CidrBlock": _CIDR + _OPT,
                      "SecondaryCidrBlocks": "a SecondaryCidrBlocks object" + _OPT},
     "ListResourceShares": {"ResourceShareId": _STR, "ResourceShareOwner": _STR,
                            "ResourceShareStatus": _STR, "AllowExternalTargets": _BOOL + _OPT},
@@ -219,8 +220,9 @@ def summary(state: State) -> dict[str, set[tuple[Any, ...]]]:
     """What a round trip must keep: pools, provisioned CIDRs, allocations and shares.
 
     Each value is a set of tuples: ``pools`` (id, IPAM, source, region,
-    min, max and default mask, auto import), ``cidrs`` (pool, CIDR),
-    ``allocations`` (pool, CIDR, type, owner), ``shares`` (id, owner, status,
+    min, max and default mask, auto import, IP version, ISP line), ``cidrs``
+    (pool, CIDR), ``allocations`` (pool, CIDR, type, owner), ``vpcs`` (id,
+    owner, region, IPv4 CIDR, IPv6 block), ``shares`` (id, owner, status,
     allow external) and ``associations`` (share, kind, entity, status).
     """
     items = state.items
@@ -228,7 +230,10 @@ def summary(state: State) -> dict[str, set[tuple[Any, ...]]]:
         "pools": {(p["IpamPoolId"], p["IpamId"], p["SourceIpamPoolId"] or "",
                    p["PoolRegionId"] or "", p["AllocationMinCidrMask"],
                    p["AllocationMaxCidrMask"], p["AllocationDefaultCidrMask"],
-                   bool(p["AutoImport"])) for p in items["ListIpamPools"]},
+                   bool(p["AutoImport"]), p["IpVersion"] or "IPv4", p["Ipv6Isp"] or "")
+                  for p in items["ListIpamPools"]},
+        "vpcs": {(v["VpcId"], v["OwnerId"], v["RegionId"], v["CidrBlock"] or "",
+                  v["Ipv6CidrBlock"] or "") for v in items["DescribeVpcs"]},
         "cidrs": {(c["IpamPoolId"], c["Cidr"]) for c in items["ListIpamPoolCidrs"]},
         "allocations": {(a["IpamPoolId"], a["Cidr"], a["ResourceType"], a["ResourceOwnerId"])
                         for a in items["ListIpamPoolAllocations"]},
