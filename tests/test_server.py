@@ -217,6 +217,26 @@ def test_the_owner_principal_table(endpoint, row):
         getattr(owner, method)(request)
 
 
+def test_resource_cidrs_without_a_pool_are_those_of_the_callers_ipams(endpoint):
+    made = new_vpc(endpoint, "netadmin", 24)
+    owner = ipam(endpoint, "netadmin")
+    rows = owner.list_ipam_resource_cidrs(
+        im.ListIpamResourceCidrsRequest(region_id=HZ)).body.ipam_resource_cidrs
+    assert made in {r.resource_id for r in rows}
+    in_pool = owner.list_ipam_resource_cidrs(im.ListIpamResourceCidrsRequest(
+        region_id=HZ, ipam_pool_id="hz")).body.ipam_resource_cidrs
+    assert {r.cidr for r in in_pool} <= {r.cidr for r in rows}
+    scope = next(r.ipam_scope_id for r in rows if r.resource_id == made)
+    scoped = owner.list_ipam_resource_cidrs(im.ListIpamResourceCidrsRequest(
+        region_id=HZ, ipam_scope_id=scope)).body.ipam_resource_cidrs
+    assert scoped and {r.ipam_scope_id for r in scoped} == {scope}
+    ipams = owner.list_ipams(im.ListIpamsRequest(region_id=HZ)).body.ipams
+    assert {r.ipam_id for r in scoped} <= {i.ipam_id for i in ipams}
+    # an account that owns no IPAM sees no resource CIDR, and is not refused
+    assert ipam(endpoint, "retail-prod").list_ipam_resource_cidrs(
+        im.ListIpamResourceCidrsRequest(region_id=HZ)).body.ipam_resource_cidrs == []
+
+
 def test_paging_over_more_than_one_page(endpoint):
     client = ipam(endpoint, "netadmin")
     made = [client.create_ipam_pool_allocation(im.CreateIpamPoolAllocationRequest(

@@ -140,14 +140,15 @@ def overlapping_pairs(items: list[tuple[Any, Cidr, Any]],
     return pairs
 
 
-def resource_cidrs(model: IpamModel, org: Organisation,
-                   pool: str | None = None) -> list[dict[str, Any]]:
+def resource_cidrs(model: IpamModel, org: Organisation, pool: str | None = None, *,
+                   caller: str | None = None) -> list[dict[str, Any]]:
     """Resource CIDRs as ListIpamResourceCidrs reports them, as records.
 
     With ``pool``: the resources of that pool's scope that lie inside its
-    provisioned CIDRs.  ``overlap_status`` is ``Overlapping`` when another
-    resource's CIDR of the same scope overlaps, and ``overlapping`` lists
-    those resources.
+    provisioned CIDRs.  Else, with ``caller``: those of the scopes of the
+    IPAMs ``caller`` owns (the call without a pool sees no other IPAM's).
+    ``overlap_status`` is ``Overlapping`` when another resource's CIDR of
+    the same scope overlaps, and ``overlapping`` lists those resources.
     """
     rows = resources(model, org)
     overlaps: dict[int, set[str]] = {}
@@ -161,10 +162,14 @@ def resource_cidrs(model: IpamModel, org: Organisation,
     if pool is not None:
         p = model.pools[pool]
         space = (p.scope, p.space.provisioned())
+    owned = None if pool is not None or caller is None else {
+        sc.id for sc in model.scopes.values() if model.ipams[sc.ipam].owner == caller}
     out = []
     for i, r in enumerate(rows):
         if space is not None and (r["scope"] != space[0]
                                   or not any(r["cidr"] in c for c in space[1])):
+            continue
+        if owned is not None and r["scope"] not in owned:
             continue
         others = sorted(overlaps.get(i, ()))
         out.append({**r, "cidr": str(r["cidr"]),

@@ -360,9 +360,11 @@ def _list_ipam_pool_allocations(sim: Any, actor: str, a: dict[str, Any],
 
 def _list_ipam_resource_cidrs(sim: Any, actor: str, a: dict[str, Any],
                               region: str | None) -> Result:
-    sim.model.checked_pool(actor, a["pool"], "list_ipam_resource_cidrs")
-    rows = resource_cidrs(sim.model, sim.org, pool=a["pool"])
-    return Result(pool=a["pool"], items=tuple(r["cidr"] for r in rows))
+    pool = a.get("pool")
+    if pool is not None:
+        sim.model.checked_pool(actor, pool, "list_ipam_resource_cidrs")
+    rows = resource_cidrs(sim.model, sim.org, pool=pool, caller=actor)
+    return Result(pool=pool, items=tuple(r["cidr"] for r in rows))
 
 
 def _create_resource_share(sim: Any, actor: str, a: dict[str, Any],
@@ -634,7 +636,9 @@ OPERATIONS: dict[str, Operation] = {o.name: o for o in (
              filters={"Cidr": "Cidr", "IpamPoolAllocationIds.N": "IpamPoolAllocationId"})),
     Operation(
         "list_ipam_resource_cidrs", "ListIpamResourceCidrs", "VpcIpam", "ListIpamResourceCidrs",
-        {"pool": _POOL}, _list_ipam_resource_cidrs, "pool", gives="cidrs",
+        {"pool": _a(_ID, "the pool (none: every resource CIDR of the scopes of the "
+                         "caller's IPAMs)")},
+        _list_ipam_resource_cidrs, "pool? (none: the caller's IPAMs' scopes)", gives="cidrs",
         actions=("list_ipam_resource_cidrs",),
         wire=Wire({"IpamPoolId": "pool"}, required=("RegionId",),
              items=items_resource_cidrs, list_key="IpamResourceCidrs", paging="token",

@@ -409,16 +409,16 @@ def items_allocations(call: Call) -> list[dict[str, Any]]:
 
 def items_resource_cidrs(call: Call) -> list[dict[str, Any]]:
     sim = call.sim
-    pool = sim.model.pools[call.result.pool]
     out = []
-    for row in resource_cidrs(sim.model, sim.org, pool=pool.id):
+    for row in resource_cidrs(sim.model, sim.org, pool=call.result.pool, caller=call.actor):
         vpc = sim.model.vpcs.get(row.get("resource"))
+        scope = sim.model.scopes[row["scope"]]
         out.append({
             "AliUid": vpc.owner if vpc else "", "Cidr": row["cidr"],
             "ComplianceStatus": row.get("compliance_status", ""),
             "IpCountDetail": None, "IpUsage": "",
-            "IpamAllocationId": row.get("allocation") or "", "IpamId": pool.ipam,
-            "IpamPoolId": row.get("pool") or "", "IpamScopeId": pool.scope,
+            "IpamAllocationId": row.get("allocation") or "", "IpamId": scope.ipam,
+            "IpamPoolId": row.get("pool") or "", "IpamScopeId": scope.id,
             "ManagementStatus": row.get("management_status", ""),
             "OverlapDetail": [{"OverlapResourceCidr": "", "OverlapResourceId": other,
                                "OverlapResourceRegion": ""}
