@@ -241,6 +241,47 @@ def test_the_hand_worked_case_refuses_the_17th_request_16_days_after_the_first()
     assert [figures.p5_days, figures.p50_days, figures.p95_days] == [16.0] * 3
 
 
+#: Dual-stack VPCs, one a day: the IPv4 pool holds sixteen /24s, the IPv6 one two /56s.
+DUAL_STACK = """\
+version: 1
+name: dual-stack-exhaustion
+org: {management_account: mgmt, accounts: [net]}
+ipams:
+  - id: ipam-1
+    owner: net
+    region: cn-hangzhou
+    pools:
+      - {id: v4, region: cn-hangzhou, cidrs: [10.0.0.0/20], rules: {default_mask: 24}}
+      - {id: v6, scope: public, region: cn-hangzhou, masks: [48]}
+      - {id: v6c, source: v6, masks: [55], rules: {min_mask: 56, default_mask: 56}}
+steps:
+  - {op: create_vpc, as: net, vpc: a, pool: v4, ipv6_pool: v6c}
+  - advance: 1d
+  - {op: create_vpc, as: net, vpc: b, pool: v4, ipv6_pool: v6c}
+  - advance: 1d
+  - {op: create_vpc, as: net, vpc: c, pool: v4, ipv6_pool: v6c,
+     expect: {error: OperationDenied.AvailableCidrInsufficient}}
+  - {op: create_vpc, as: net, vpc: d, ipv6_pool: v6c,
+     expect: {error: OperationDenied.AvailableCidrInsufficient}}
+  - {op: create_vpc, as: net, vpc: e, pool: v4}
+"""
+
+
+def test_a_dual_stack_request_counts_for_both_pools_and_a_refusal_for_the_one_that_refused():
+    result = simkit.run(loads(DUAL_STACK))
+    assert result.ok
+    refusals = [(e.pool, e.ipv6_pool) for e in result.simulation.log if e.outcome == "error"]
+    assert refusals == [("v6c", "v6c"), ("v6c", "v6c")]     # the IPv6 half ran out
+    rows = exhaustion(result).set_index("pool")
+    assert (rows.loc["v4", "requests"], rows.loc["v4", "refused"]) == (3, 0)
+    v6c = rows.loc["v6c"]
+    assert (v6c.requests, v6c.refused, v6c.request, v6c.exhausted_after_days) == (4, 2, 3, 2.0)
+    assert pd.isna(rows.loc["v4", "exhausted_after_days"])
+    frame = result.events
+    assert frame.columns[-1] == "ipv6_pool"
+    assert frame["ipv6_pool"].tolist()[:1] == ["v6c"]
+
+
 def erlang_quantile(k: int, q: float) -> float:
     """Days until the k-th event of a Poisson process of rate 1/d, at probability q."""
     def cdf(x: float) -> float:

@@ -37,6 +37,11 @@ class Event(NamedTuple):
     text (empty for generated requests) and ``met`` whether it held (None
     when nothing was judged).  ``items`` is what a list operation returned (pool
     ids or CIDRs, in the order the cloud lists them), None for other events.
+
+    ``pool`` is the pool the request concerned: for a refusal, the one of its
+    pools that refused it (a dual-stack ``create_vpc`` refused for lack of
+    IPv6 space is its IPv6 pool's refusal).  ``ipv6_pool`` is the IPv6 pool
+    the request named (``create_vpc``), None when it named none.
     """
 
     time: datetime
@@ -53,6 +58,7 @@ class Event(NamedTuple):
     met: bool | None = None
     message: str = ""
     items: tuple[str, ...] | None = None
+    ipv6_pool: str | None = None
 
 
 #: Columns of the events frame, in order: the fields of :class:`Event`.

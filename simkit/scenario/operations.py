@@ -41,7 +41,7 @@ from ..model.discovery import resource_cidrs
 from ..model.objects import ISPS
 from ..values.addresses import IP_VERSIONS, Cidr, parse_cidr
 from ..values.allocator import STRATEGIES
-from ..values.errors import UsageError
+from ..values.errors import DomainError, UsageError
 from .records import Field, ListOf, Maybe, Record
 from .scalars import AccountRef, CidrText, Flag, FolderRef, Mask, Text, _At, _Context, _Type
 from .wire import (
@@ -216,6 +216,21 @@ class Operation:
             raise UsageError(reason) from None
         region = None if self.own_region else checked.pop("region", None)
         return checked, region
+
+    def event_pools(self, args: Mapping[str, Any], result: Result | None = None,
+                    err: DomainError | None = None) -> tuple[str | None, str | None]:
+        """The pool and the IPv6 pool of the event of a request (see ``Event``).
+
+        The pool is the one the result names, else the one the arguments
+        name (their IPv6 pool for an IPv6-only VPC); for a refusal, the one
+        of the request's pools that the refusal names, if any.
+        """
+        given = args.get("pool")
+        ipv6 = args.get("ipv6_pool")
+        if err is None:
+            return (result.pool if result is not None and result.pool else given or ipv6), ipv6
+        named = err.details.get("pool")
+        return (named if named is not None and named in (given, ipv6) else given or ipv6), ipv6
 
     def resource_of(self, args: Mapping[str, Any]) -> str | None:
         """The resource named in ``args`` (the event's ``resource``), or None."""

@@ -385,15 +385,16 @@ class CloudApi:
     def _log(self, op: Operation, actor: str, args: Mapping[str, Any], result: Any,
              err: DomainError | None) -> None:
         sim = self.sim
-        pool = args.get("pool")
+        pool, ipv6_pool = op.event_pools(args, result, err)
         resource = op.resource_of(args)
         if err is not None:
             event = Event(sim.now, None, "wire", op.name, actor, pool, resource, "error",
-                          err.code, None, "", None, err.message)
+                          err.code, None, "", None, err.message, None, ipv6_pool)
         else:
             cidr = None if result.cidr is None else str(result.cidr)
-            event = Event(sim.now, None, "wire", op.name, actor, result.pool or pool,
-                          result.resource or resource, "ok", None, cidr, "", None, "")
+            event = Event(sim.now, None, "wire", op.name, actor, pool,
+                          result.resource or resource, "ok", None, cidr, "", None, "", None,
+                          ipv6_pool)
         sim.log.append(event)
 
     # -- the control endpoint --------------------------------------------------------
