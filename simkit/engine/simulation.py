@@ -517,10 +517,10 @@ class Simulation:
         except DomainError as err:
             self._step = None
             met, expected = _judge(expect, err, None)
-            pool, ipv6_pool = operation.event_pools(args, None, err)
-            return self._log(Event(self.clock.now, index, source, op, actor, pool,
+            return self._log(Event(self.clock.now, index, source, op, actor,
+                                   operation.refused_pool(args, err),
                                    operation.resource_of(args), "error", err.code, None,
-                                   expected, met, err.message, None, ipv6_pool))
+                                   expected, met, err.message, None, args.get("ipv6_pool")))
         self._step = None
         met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
@@ -536,11 +536,11 @@ class Simulation:
             message = f"{message}; auto import: {imported}" if message else (
                 f"auto import: {imported}")
         # the result's pool and resource, else those the arguments name (args are only read)
-        pool, ipv6_pool = operation.event_pools(args, result)
-        return self._log(Event._make((self.clock.now, index, source, op, actor, pool,
+        return self._log(Event._make((self.clock.now, index, source, op, actor,
+                                      result.pool or args.get("pool"),
                                       result.resource or operation.resource_of(args), "ok",
                                       None, cidr, expected, met, message, result.items,
-                                      ipv6_pool)))
+                                      args.get("ipv6_pool"))))
 
     def _check(self, step: Any) -> Event:
         spec = dict(step.check)

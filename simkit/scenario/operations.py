@@ -217,20 +217,17 @@ class Operation:
         region = None if self.own_region else checked.pop("region", None)
         return checked, region
 
-    def event_pools(self, args: Mapping[str, Any], result: Result | None = None,
-                    err: DomainError | None = None) -> tuple[str | None, str | None]:
-        """The pool and the IPv6 pool of the event of a request (see ``Event``).
+    def refused_pool(self, args: Mapping[str, Any], err: DomainError) -> str | None:
+        """The pool of a refused request's event: the one of the request's pools (``pool``,
+        ``ipv6_pool``) that the refusal names, else ``pool``, else ``ipv6_pool``.
 
-        The pool is the one the result names, else the one the arguments
-        name (their IPv6 pool for an IPv6-only VPC); for a refusal, the one
-        of the request's pools that the refusal names, if any.
+        A dual-stack ``create_vpc`` refused for lack of IPv6 space is its IPv6
+        pool's refusal.  (An event of a request that succeeded names the pool
+        of its result.)
         """
-        given = args.get("pool")
-        ipv6 = args.get("ipv6_pool")
-        if err is None:
-            return (result.pool if result is not None and result.pool else given or ipv6), ipv6
+        given, ipv6 = args.get("pool"), args.get("ipv6_pool")
         named = err.details.get("pool")
-        return (named if named is not None and named in (given, ipv6) else given or ipv6), ipv6
+        return named if named is not None and named in (given, ipv6) else given or ipv6
 
     def resource_of(self, args: Mapping[str, Any]) -> str | None:
         """The resource named in ``args`` (the event's ``resource``), or None."""

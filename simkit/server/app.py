@@ -385,16 +385,16 @@ class CloudApi:
     def _log(self, op: Operation, actor: str, args: Mapping[str, Any], result: Any,
              err: DomainError | None) -> None:
         sim = self.sim
-        pool, ipv6_pool = op.event_pools(args, result, err)
-        resource = op.resource_of(args)
+        resource, ipv6_pool = op.resource_of(args), args.get("ipv6_pool")
         if err is not None:
-            event = Event(sim.now, None, "wire", op.name, actor, pool, resource, "error",
-                          err.code, None, "", None, err.message, None, ipv6_pool)
+            event = Event(sim.now, None, "wire", op.name, actor, op.refused_pool(args, err),
+                          resource, "error", err.code, None, "", None, err.message, None,
+                          ipv6_pool)
         else:
             cidr = None if result.cidr is None else str(result.cidr)
-            event = Event(sim.now, None, "wire", op.name, actor, pool,
-                          result.resource or resource, "ok", None, cidr, "", None, "", None,
-                          ipv6_pool)
+            event = Event(sim.now, None, "wire", op.name, actor,
+                          result.pool or args.get("pool"), result.resource or resource, "ok",
+                          None, cidr, "", None, "", None, ipv6_pool)
         sim.log.append(event)
 
     # -- the control endpoint --------------------------------------------------------
