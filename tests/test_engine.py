@@ -99,6 +99,30 @@ def test_demand_exhausts_a_20_after_16_24s():
     assert len(refused) == 4
 
 
+def test_dual_stack_demand_runs_out_where_the_ipv6_half_runs_out(tmp_path):
+    sim = company()
+    sim.do("net", "create_ipam_pool", ipam="ipam-1", pool="v6", scope="public", region="r1",
+           masks=[48])
+    sim.do("net", "create_ipam_pool", ipam="ipam-1", pool="v6c", source="v6", masks=[53])
+    spec = DemandSpec.of("net", "p", 24, count=10, every=DAY, ipv6_pool="v6c", ipv6_mask=56)
+    sim.add_demand(spec)
+    sim.advance(3 * DAY)
+    sim.save(tmp_path / "saved.json")       # the demand and its queue are saved with the rest
+    again = Simulation.restore(tmp_path / "saved.json")
+    assert again.demand == [spec]
+    for run in (sim, again):
+        run.finish()
+    assert again.log == sim.log
+    made = [(e.pool, e.ipv6_pool, e.outcome) for e in sim.log]
+    # a /53 holds eight /56s and the /20 sixteen /24s: the ninth request is refused by v6c
+    assert made == [("p", "v6c", "ok")] * 8 + [("v6c", "v6c", "error")] * 2
+    blocks = [str(v.ipv6_cidr) for v in sim.model.vpcs.values()]
+    assert len(blocks) == 8 and all(b.endswith("/56") for b in blocks)
+    assert sim.model.utilisation("p")["allocated_ips"] == 8 * 256   # nothing kept of the refused
+    with pytest.raises(UsageError, match="ipv6_mask only with ipv6_pool"):
+        DemandSpec.of("net", "p", 24, count=1, every=DAY, ipv6_mask=56)
+
+
 def test_poisson_demand_is_seeded():
     def times(seed):
         sim = company(seed)

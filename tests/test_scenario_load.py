@@ -399,3 +399,45 @@ def test_the_alias_limit_counts_alias_expansion_only(monkeypatch):
         "".join("  - *a\n" for _ in range(30))                       # 30 x 2 values: over 50
     with pytest.raises(ScenarioError, match=r"aliases up to here expand to more than 50"):
         loads(bomb)
+
+
+_DUAL_STACK_DEMAND = """\
+version: 1
+name: d
+org: {management_account: m, accounts: [net]}
+ipams:
+  - id: i
+    owner: net
+    region: r1
+    pools:
+      - {id: v4, region: r1, cidrs: [10.0.0.0/16]}
+      - {id: v6, scope: public, region: r1, masks: [48]}
+demand:
+  - as: net
+    pool: v4
+    mask: 24
+    count: 2
+    every: 1d
+"""
+
+
+@pytest.mark.parametrize(("extra", "line", "message"), [
+    ("    ipv6_pool: v7\n", 17, r"^demand 1: ipv6_pool 'v7' is neither declared in ipams nor "
+                               r"created by a step$"),
+    ("    ipv6_mask: 56\n", 17, r"^demand 1: ipv6_mask is the mask of the IPv6 blocks: give "
+                               r"ipv6_pool too$"),
+    ("    ipv6_pool: v6\n    ipv6_mask: 129\n", 18,
+     r"^demand 1: ipv6_mask: the mask 129 is outside 0\.\.128 for IPv6$"),
+])
+def test_dual_stack_demand_entries_are_checked_with_their_lines(extra, line, message):
+    with pytest.raises(ScenarioError) as info:
+        loads(_DUAL_STACK_DEMAND + extra)
+    assert info.value.line == line
+    assert re.search(message, info.value.reason), info.value.reason
+
+
+def test_a_dual_stack_demand_entry_is_read():
+    (demand,) = loads(_DUAL_STACK_DEMAND + "    ipv6_pool: v6\n    ipv6_mask: 56\n").demand
+    assert (demand.pool, demand.ipv6_pool, demand.ipv6_mask) == ("v4", "v6", 56)
+    (plain,) = loads(_DUAL_STACK_DEMAND).demand
+    assert (plain.ipv6_pool, plain.ipv6_mask) == (None, None)

@@ -454,8 +454,12 @@ class Simulation:
                     self._push(after, "request", item.demand, item.number + 1)
             mask = self._draw_mask(spec)
             vpc = f"{spec.pool}-d{item.demand + 1}-{item.number}"
-            event = self._record_op(None, "demand", spec.actor, "create_vpc",
-                                    {"vpc": vpc, "pool": spec.pool, "mask": mask},
+            args = {"vpc": vpc, "pool": spec.pool, "mask": mask}
+            if spec.ipv6_pool is not None:      # dual-stack
+                args["ipv6_pool"] = spec.ipv6_pool
+                if spec.ipv6_mask is not None:
+                    args["ipv6_mask"] = spec.ipv6_mask
+            event = self._record_op(None, "demand", spec.actor, "create_vpc", args,
                                     spec.region, _UNJUDGED)
             if event.outcome == "ok" and spec.lifetime is not None:
                 expiry = _later(item.time, spec.lifetime)

@@ -670,9 +670,13 @@ class _Builder:
         out = []
         for index, item in enumerate(items, start=1):
             where = f"demand {index}"
-            if item["pool"] not in pools:
-                raise _Invalid(f"{where}: pool {item['pool']!r} is neither declared in ipams "
-                               "nor created by a step", item.value_lines["pool"])
+            for key in ("pool", "ipv6_pool"):
+                if key in item and item[key] not in pools:
+                    raise _Invalid(f"{where}: {key} {item[key]!r} is neither declared in ipams "
+                                   "nor created by a step", item.value_lines[key])
+            if "ipv6_mask" in item and "ipv6_pool" not in item:
+                raise _Invalid(f"{where}: ipv6_mask is the mask of the IPv6 blocks: give "
+                               "ipv6_pool too", item.value_lines["ipv6_mask"])
             begin = item.get("begin", start)
             if begin < start:
                 raise _Invalid(f"{where}: begin {_fmt_time(begin)} is before the clock start "
@@ -681,7 +685,9 @@ class _Builder:
             out.append(DemandSpec(index=index, line=item.line, actor=item["as"],
                                   pool=item["pool"], masks=masks, count=item["count"],
                                   every=item.get("every"), rate=item.get("rate"), begin=begin,
-                                  lifetime=item.get("lifetime"), region=item.get("region")))
+                                  lifetime=item.get("lifetime"), region=item.get("region"),
+                                  ipv6_pool=item.get("ipv6_pool"),
+                                  ipv6_mask=item.get("ipv6_mask")))
         return out
 
 

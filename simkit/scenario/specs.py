@@ -184,6 +184,9 @@ class DemandSpec:
         the scenario's start.
     lifetime : the VPC is deleted this long after it is created; None: kept.
     region : request region, or None for the pool's default.
+    ipv6_pool : an IPv6 pool: each request is a dual-stack VPC with an IPv6
+        block from it; None: IPv4 only.
+    ipv6_mask : the IPv6 blocks' prefix length; None: the IPv6 pool's default mask.
     """
 
     index: int
@@ -197,12 +200,15 @@ class DemandSpec:
     begin: datetime
     lifetime: timedelta | None = None
     region: str | None = None
+    ipv6_pool: str | None = None
+    ipv6_mask: int | None = None
 
     @classmethod
     def of(cls, actor: str, pool: str, masks: int | Mapping[int, float], count: int, *,
            every: timedelta | None = None, rate: float | None = None,
            begin: datetime = DEFAULT_START, lifetime: timedelta | None = None,
-           region: str | None = None) -> DemandSpec:
+           region: str | None = None, ipv6_pool: str | None = None,
+           ipv6_mask: int | None = None) -> DemandSpec:
         """A demand entry written in Python (``masks``: one mask, or mask -> weight).
 
         >>> from datetime import timedelta
@@ -211,8 +217,11 @@ class DemandSpec:
         """
         if (every is None) == (rate is None):
             raise UsageError("a demand entry takes exactly one of every and rate")
+        if ipv6_mask is not None and ipv6_pool is None:
+            raise UsageError("a demand entry takes ipv6_mask only with ipv6_pool")
         pairs = ((masks, 1.0),) if isinstance(masks, int) else tuple(masks.items())
-        return cls(0, 0, actor, pool, pairs, count, every, rate, begin, lifetime, region)
+        return cls(0, 0, actor, pool, pairs, count, every, rate, begin, lifetime, region,
+                   ipv6_pool, ipv6_mask)
 
 
 #: Alias: the scenario's ``demand`` entries.

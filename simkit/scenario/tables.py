@@ -251,6 +251,10 @@ _DEMAND = Record("demand", {
     "begin": Field(Time(), doc="first request time (default: the clock start)"),
     "lifetime": Field(Duration(), doc="delete each VPC this long after its creation"),
     "region": Field(_REGION, doc="request region (default: the pool's region)"),
+    "ipv6_pool": Field(_ID, doc="an IPv6 pool: each VPC is dual-stack, with an IPv6 block "
+                                "from it"),
+    "ipv6_mask": Field(Mask(width=128), doc="prefix length of the IPv6 blocks (default: the "
+                                            "IPv6 pool's default mask)"),
 }, doc="generated create_vpc requests, never judged", one_of=(("mask", "masks"),
                                                               ("every", "rate")),
     name="demand")
