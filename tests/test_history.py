@@ -71,6 +71,20 @@ def test_principal_activity_counts_what_each_principal_created_and_was_refused()
         ["app2", "p", 0, 1, 0, ""]]
 
 
+def test_a_principals_dual_stack_vpc_counts_in_both_pools_it_drew_from():
+    run = simkit.run(ROOT / "scenarios" / "dual_stack.yaml")
+    made = {(e.resource, e.cidr, e.ipv6_pool, e.ipv6_cidr) for e in run.simulation.log
+            if e.op == "create_vpc" and e.outcome == "ok"}
+    assert ("vpc-pay-hz", "10.0.1.0/24", "hz6-biz", "2001:db8:0:100::/56") in made
+    frame = history.principal_activity(run).set_index(["account", "pool"])
+    assert frame.loc[("pay", "hz6-biz"), "cidrs"] == "2001:db8:0:100::/56"
+    assert frame.loc[("pay", "hz4"), "cidrs"] == "10.0.1.0/24"
+    # the VPC and the associated block; the mixed-region request is sh6-biz's refusal
+    assert frame.loc[("shop", "hz6-biz"), "created"] == 2
+    assert frame.loc[("shop", "sh6-biz"), "refused"] == 1
+    assert frame.loc[("shop", "hz4"), "refused"] == 0
+
+
 def test_thresholds_date_the_first_time_each_level_is_reached():
     run = simkit.run(COMPANY)
     frame = reports.thresholds(run.simulation)

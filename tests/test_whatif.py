@@ -278,7 +278,7 @@ def test_a_dual_stack_request_counts_for_both_pools_and_a_refusal_for_the_one_th
     assert (v6c.requests, v6c.refused, v6c.request, v6c.exhausted_after_days) == (4, 2, 3, 2.0)
     assert pd.isna(rows.loc["v4", "exhausted_after_days"])
     frame = result.events
-    assert frame.columns[-1] == "ipv6_pool"
+    assert list(frame.columns[-2:]) == ["ipv6_pool", "ipv6_cidr"]
     assert frame["ipv6_pool"].tolist()[:1] == ["v6c"]
 
 

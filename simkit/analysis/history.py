@@ -225,20 +225,24 @@ def principal_activity(run: Any) -> pd.DataFrame:
     for e in sim.log:
         if e.op not in _CREATES or e.pool is None or e.actor is None:
             continue
-        owner = owners.get(e.pool)
-        if owner is None or owner == e.actor or e.outcome not in ("ok", "error"):
-            continue
-        row = rows.setdefault((e.actor, e.pool), [e.actor, e.pool, owner, 0, 0, 0, [],
-                                                  None, None])
-        if e.outcome == "error":
-            row[4] += 1
-            continue
-        row[3] += 1
-        for text in (e.cidr or "").split(","):
-            if text.strip():
-                row[5] += parse_cidr(text.strip()).size
-                row[6].append(text.strip())
-        row[7] = row[7] or e.time
-        row[8] = e.time
+        got = [(e.pool, e.cidr)]        # and a dual-stack VPC's IPv6 block, from its own pool
+        if e.outcome == "ok" and e.ipv6_pool not in (None, e.pool):
+            got.append((e.ipv6_pool, e.ipv6_cidr))
+        for pool, cidrs in got:
+            owner = owners.get(pool)
+            if owner is None or owner == e.actor or e.outcome not in ("ok", "error"):
+                continue
+            row = rows.setdefault((e.actor, pool), [e.actor, pool, owner, 0, 0, 0, [],
+                                                    None, None])
+            if e.outcome == "error":
+                row[4] += 1
+                continue
+            row[3] += 1
+            for text in (cidrs or "").split(","):
+                if text.strip():
+                    row[5] += parse_cidr(text.strip()).size
+                    row[6].append(text.strip())
+            row[7] = row[7] or e.time
+            row[8] = e.time
     out = [(*r[:6], ", ".join(r[6]), r[7], r[8]) for _, r in sorted(rows.items())]
     return _frame(out, ACTIVITY_COLUMNS, times=("first", "last"))

@@ -41,7 +41,9 @@ class Event(NamedTuple):
     ``pool`` is the pool the request concerned: for a refusal, the one of its
     pools that refused it (a dual-stack ``create_vpc`` refused for lack of
     IPv6 space is its IPv6 pool's refusal).  ``ipv6_pool`` is the IPv6 pool
-    the request named (``create_vpc``), None when it named none.
+    the request named (``create_vpc``), None when it named none, and
+    ``ipv6_cidr`` the IPv6 block the request got from it (for an IPv6-only
+    VPC, its ``cidr`` too).
     """
 
     time: datetime
@@ -59,6 +61,7 @@ class Event(NamedTuple):
     message: str = ""
     items: tuple[str, ...] | None = None
     ipv6_pool: str | None = None
+    ipv6_cidr: str | None = None
 
 
 #: Columns of the events frame, in order: the fields of :class:`Event`.

@@ -529,8 +529,11 @@ class Simulation:
         met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
         message = "" if result.items is None else ", ".join(result.items)
-        if result.ipv6_cidr is not None and result.ipv6_cidr != result.cidr:
-            message = f"ipv6_cidr {result.ipv6_cidr}"
+        ipv6_cidr = None
+        if result.ipv6_cidr is not None:
+            ipv6_cidr = cidr if result.ipv6_cidr == result.cidr else str(result.ipv6_cidr)
+            if ipv6_cidr != cidr:
+                message = f"ipv6_cidr {ipv6_cidr}"
         if met is False and expect is not None and expect.kind in ("pools", "cidrs",
                                                                    "allocations"):
             message = f"got [{message}]"
@@ -544,7 +547,7 @@ class Simulation:
                                       result.pool or args.get("pool"),
                                       result.resource or operation.resource_of(args), "ok",
                                       None, cidr, expected, met, message, result.items,
-                                      args.get("ipv6_pool"))))
+                                      args.get("ipv6_pool"), ipv6_cidr)))
 
     def _check(self, step: Any) -> Event:
         spec = dict(step.check)

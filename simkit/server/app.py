@@ -392,9 +392,10 @@ class CloudApi:
                           ipv6_pool)
         else:
             cidr = None if result.cidr is None else str(result.cidr)
+            ipv6_cidr = None if result.ipv6_cidr is None else str(result.ipv6_cidr)
             event = Event(sim.now, None, "wire", op.name, actor,
                           result.pool or args.get("pool"), result.resource or resource, "ok",
-                          None, cidr, "", None, "", None, ipv6_pool)
+                          None, cidr, "", None, "", None, ipv6_pool, ipv6_cidr)
         sim.log.append(event)
 
     # -- the control endpoint --------------------------------------------------------
