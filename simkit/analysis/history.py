@@ -225,10 +225,7 @@ def principal_activity(run: Any) -> pd.DataFrame:
     for e in sim.log:
         if e.op not in _CREATES or e.pool is None or e.actor is None:
             continue
-        got = [(e.pool, e.cidr)]        # and a dual-stack VPC's IPv6 block, from its own pool
-        if e.outcome == "ok" and e.ipv6_pool not in (None, e.pool):
-            got.append((e.ipv6_pool, e.ipv6_cidr))
-        for pool, cidrs in got:
+        for pool, cidrs in e.drawn:     # a dual-stack VPC's IPv6 block too, from its pool
             owner = owners.get(pool)
             if owner is None or owner == e.actor or e.outcome not in ("ok", "error"):
                 continue

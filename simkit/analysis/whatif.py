@@ -141,14 +141,6 @@ def _space_requests(sim: Simulation) -> Iterator[Any]:
             and e.outcome in ("ok", "error"))
 
 
-def _request_pools(e: Any) -> tuple[str, ...]:
-    """The pools a space request counts for: both pools of a dual-stack ``create_vpc``
-    that got its blocks; for a refusal, the pool that refused it (``Event.pool``)."""
-    if e.outcome == "ok" and e.ipv6_pool is not None and e.ipv6_pool != e.pool:
-        return (e.pool, e.ipv6_pool)
-    return (e.pool,)
-
-
 def _pool_figures(sim: Simulation) -> dict[str, dict[str, Any]]:
     """The figures of every pool (creation order) and its requests and refusals."""
     out: dict[str, dict[str, Any]] = {}
@@ -169,7 +161,7 @@ def _pool_figures(sim: Simulation) -> dict[str, dict[str, Any]]:
             "refused": 0,
         }
     for e in _space_requests(sim):
-        for pool in _request_pools(e):
+        for pool, _ in e.drawn:       # both pools of a dual-stack VPC
             row = out.get(pool)
             if row is not None:
                 row["requests"] += 1
@@ -254,7 +246,7 @@ def _first_refusals(sim: Simulation, codes: Sequence[str] | None
     counts: dict[str, int] = {}
     first: dict[str, tuple[int, Any]] = {}
     for e in _space_requests(sim):
-        for pool in _request_pools(e):
+        for pool, _ in e.drawn:
             counts[pool] = counts.get(pool, 0) + 1
         if (e.outcome == "error" and e.pool not in first
                 and (codes is None or e.error_code in codes)):

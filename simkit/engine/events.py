@@ -63,6 +63,14 @@ class Event(NamedTuple):
     ipv6_pool: str | None = None
     ipv6_cidr: str | None = None
 
+    @property
+    def drawn(self) -> tuple[tuple[str | None, str | None], ...]:
+        """The (pool, CIDR) pairs of a request: its pool's, and for a dual-stack VPC that
+        got its blocks, the IPv6 pool's too; a refusal has the pool that refused it only."""
+        if self.outcome == "ok" and self.ipv6_pool is not None and self.ipv6_pool != self.pool:
+            return ((self.pool, self.cidr), (self.ipv6_pool, self.ipv6_cidr))
+        return ((self.pool, self.cidr),)
+
 
 #: Columns of the events frame, in order: the fields of :class:`Event`.
 EVENT_FIELDS: tuple[str, ...] = Event._fields
