@@ -99,6 +99,58 @@ def test_one_provider_alias_per_acting_account_and_a_variable_per_account(runs):
                                                  "role/${var.role_name}"}]
 
 
+@pytest.mark.parametrize("provider", ["alicloud", "aws"])
+def test_ipv6_pools_and_dual_stack_vpcs_are_exported_by_mask(runs, provider):
+    files = terraform_config(runs["dual_stack"], provider)
+    res = files["resources.tf.json"]["resource"]
+    aws = provider == "aws"
+    pool = res["aws_vpc_ipam_pool" if aws else "alicloud_vpc_ipam_ipam_pool"]
+    cidr = res["aws_vpc_ipam_pool_cidr" if aws else "alicloud_vpc_ipam_ipam_pool_cidr"]
+    vpc = res["aws_vpc" if aws else "alicloud_vpc"]["vpc-pay-hz"]
+    public = ("${aws_vpc_ipam.ipam-main.public_default_scope_id}" if aws
+              else "${var.public_scope_id_ipam-main}")
+    assert {pool["hz6"]["ipam_scope_id"], pool["hz6-biz"]["ipam_scope_id"]} == {public}
+    if aws:
+        assert (pool["hz6"]["public_ip_source"], pool["hz6"]["aws_service"]) == ("amazon", "ec2")
+        assert "public_ip_source" not in pool["hz6-biz"]
+    else:
+        assert pool["hz6"]["ipv6_isp"] == "BGP" and "ipv6_isp" not in pool["hz6-biz"]
+        assert "public_scope_id_ipam-main" in files["main.tf.json"]["variable"]
+    # the cloud hands out IPv6 blocks: by mask, a child after its source's block
+    assert cidr["hz6_1"] == {"provider": cidr["hz6_1"]["provider"],
+                             "ipam_pool_id": pool_ref(provider, "hz6"), "netmask_length": 48}
+    assert cidr["hz6-biz_1"]["netmask_length"] == 53
+    assert cidr["hz6-biz_1"]["depends_on"] == [f"{cidr_type(provider)}.hz6_1"]
+    assert vpc["ipv6_ipam_pool_id"] == pool_ref(provider, "hz6-biz")
+    assert vpc["ipv6_netmask_length" if aws else "ipv6_cidr_mask"] == 56
+    assert f"{cidr_type(provider)}.hz6-biz_1" in vpc["depends_on"]
+    # the VPC before it in hz6-biz goes first: the first free /56 is the planned one
+    assert f"{'aws_vpc' if aws else 'alicloud_vpc'}.vpc-shop-hz" in vpc["depends_on"]
+    comment = files["main.tf.json"]["//"]
+    assert "VPC vpc-shop-hz: its secondary IPv6 block 2001:db8:0:200::/56" in comment
+
+
+def test_aws_vpcs_take_ipv6_blocks_of_the_sizes_aws_gives_only(runs):
+    comment = terraform_config(runs["regression_ipv6"], "aws")["main.tf.json"]["//"]
+    assert re.search(r"VPC vpc-shop: its IPv6 block 2001:db8::/64: AWS gives a VPC an IPv6 "
+                     r"block from a pool of /44, /48, /52, /56, /60 only", comment)
+    assert "VPC vpc-v6: IPv6 only" in comment
+    vpc = terraform_config(runs["regression_ipv6"], "aws")["resources.tf.json"]["resource"][
+        "aws_vpc"]["vpc-shop"]
+    assert "ipv6_ipam_pool_id" not in vpc
+    alicloud = terraform_config(runs["regression_ipv6"], "alicloud")["resources.tf.json"]
+    assert alicloud["resource"]["alicloud_vpc"]["vpc-shop"]["ipv6_cidr_mask"] == 64
+
+
+def pool_ref(provider: str, pool: str) -> str:
+    kind = "aws_vpc_ipam_pool" if provider == "aws" else "alicloud_vpc_ipam_ipam_pool"
+    return f"${{{kind}.{pool}.id}}"
+
+
+def cidr_type(provider: str) -> str:
+    return "aws_vpc_ipam_pool_cidr" if provider == "aws" else "alicloud_vpc_ipam_ipam_pool_cidr"
+
+
 def test_check_reports_unknown_arguments_and_dangling_references():
     files = {"x.tf.json": {"resource": {"aws_vpc": {"a": {
         "ipv4_ipam_pool_id": "${aws_vpc_ipam_pool.gone.id}", "netmask": 24,

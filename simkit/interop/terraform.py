@@ -113,6 +113,11 @@ class _Config:
         return f"${{var.{name}}}"
 
 
+#: The prefix lengths of the IPv6 block an ``aws_vpc`` may ask an IPAM pool for
+#: (``ipv6_netmask_length``, as the provider checks it).
+AWS_VPC_IPV6_MASKS = (44, 48, 52, 56, 60)
+
+
 def _ref(address: str, attribute: str = "id") -> str:
     return f"${{{address}.{attribute}}}"
 
@@ -210,12 +215,16 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
             body.update({"description": sid} if aws else
                         {"ipam_scope_name": sid, "ipam_scope_type": "private"})
             scope_ref[sid] = _ref(cfg.add(t["scope"], sid, body))
-    public_pools = []
+    last_from: dict[str, str] = {}      # an IPv6 source pool -> its last provisioning by mask
     for pool in sorted(model.pools.values(), key=lambda p: (p.depth, p.id)):
-        if pool.scope not in scope_ref:
-            public_pools.append(pool.id)
-            continue
         ipam = model.ipams[pool.ipam]
+        public = pool.scope == ipam.scopes[1]
+        if public and pool.scope not in scope_ref:
+            # the public scope (IPv6): aws refers to it; the alicloud IPAM does not expose its id
+            scope_ref[pool.scope] = (
+                _ref(ipam_ref[ipam.id], "public_default_scope_id") if aws else
+                cfg.var(f"public_scope_id_{ipam.id}", f"the id of the public scope the cloud "
+                        f"made with the IPAM {ipam.id} (aliyun vpcipam ListIpamScopes)"))
         prov = alias[ipam.owner, ipam.region]
         body = {"provider": prov, "ipam_scope_id": scope_ref[pool.scope]}
         if aws:
@@ -227,10 +236,16 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
                      "allocation_default_netmask_length": pool.default_mask}
             if pool.description or pool.name:
                 body["description"] = pool.description or pool.name
+            if public:                  # Amazon's IPv6 space, for VPCs
+                body["aws_service"] = "ec2"
+                if pool.source is None:
+                    body["public_ip_source"] = "amazon"
         else:
             body["ip_version"] = f"IPv{pool.version}"
             if pool.region:
                 body["pool_region_id"] = pool.region
+            if public and pool.source is None and pool.isp:
+                body["ipv6_isp"] = pool.isp
             rules = {"allocation_min_cidr_mask": pool.min_mask,
                      "allocation_max_cidr_mask": pool.max_mask,
                      "allocation_default_cidr_mask": pool.default_mask}
@@ -248,13 +263,23 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
             body["auto_import"] = True
         pool_ref[pool.id] = cfg.add(t["pool"], pool.id, body)
         for n, cidr in enumerate(pool.space.provisioned(), 1):
-            body = {"provider": prov, "ipam_pool_id": _ref(pool_ref[pool.id]), "cidr": str(cidr)}
+            body = {"provider": prov, "ipam_pool_id": _ref(pool_ref[pool.id])}
+            if public:      # the cloud hands out the block: asked for by mask, in order
+                body["netmask_length"] = cidr.prefixlen
+            else:
+                body["cidr"] = str(cidr)
             if pool.source is not None and pool_cidrs.get(pool.source):
                 body["depends_on"] = list(pool_cidrs[pool.source])
+                if public and pool.source in last_from:
+                    body["depends_on"].append(last_from[pool.source])
             pool_cidrs[pool.id].append(cfg.add(t["cidr"], f"{pool.id}_{n}", body))
-    if public_pools:
-        cfg.notes.append(f"pools of a public scope ({', '.join(public_pools)}): not exported; "
-                         "the export covers private IPv4 pools")
+            if public and pool.source is not None:
+                last_from[pool.source] = pool_cidrs[pool.id][-1]
+    if any(p.scope == model.ipams[p.ipam].scopes[1] for p in model.pools.values()):
+        cfg.remarks.append("IPv6 pools take their blocks by mask: the cloud gives a public "
+                           "top-level pool a block of its own IPv6 space (not the planned "
+                           "one), and each child and VPC the first free block of it, in the "
+                           "order the depends_on chains give")
 
     # -- shares ------------------------------------------------------------------------------
     share_deps: dict[tuple[str, str], list[str]] = defaultdict(list)  # (pool, account) -> deps
@@ -339,7 +364,11 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         ipam = model.ipams[pool.ipam]
         if a.type == "Custom":
             prov = alias[a.created_by, ipam.region]
-            body = {"provider": prov, "ipam_pool_id": _ref(pool_ref[a.pool]), "cidr": str(a.cidr)}
+            body = {"provider": prov, "ipam_pool_id": _ref(pool_ref[a.pool])}
+            if a.cidr.version == 6:     # in the cloud's IPv6 space: by mask, in order
+                body["netmask_length" if aws else "cidr_mask"] = a.cidr.prefixlen
+            else:
+                body["cidr"] = str(a.cidr)
             body["description" if aws else "ipam_pool_allocation_name"] = a.resource
             body["depends_on"] = deps(a.pool, a.created_by)
             last_in_pool[a.pool] = cfg.add(t["alloc"], a.resource, body)
@@ -348,21 +377,49 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         if vpc is None:
             continue
         prov = alias[vpc.owner, vpc.region]
+        if a.cidr.version == 6:
+            if vpc.cidr is None:
+                cfg.notes.append(f"VPC {vpc.id}: IPv6 only, which the export does not write "
+                                 "(a VPC there has an IPv4 CIDR)")
+            elif a.cidr != vpc.ipv6_cidr:
+                cfg.notes.append(f"VPC {vpc.id}: its secondary IPv6 block {a.cidr} from pool "
+                                 f"{a.pool} is not exported")
+            continue                    # a dual-stack VPC's block: written with the VPC
         if a.cidr == vpc.cidr:
+            six = next((model.allocations[x] for x in vpc.allocations
+                        if x in model.allocations and model.allocations[x].cidr.version == 6
+                        and model.allocations[x].cidr == vpc.ipv6_cidr
+                        and model.allocations[x].pool in pool_ref), None)
+            if six is not None and aws and six.cidr.prefixlen not in AWS_VPC_IPV6_MASKS:
+                cfg.notes.append(f"VPC {vpc.id}: its IPv6 block {six.cidr}: AWS gives a VPC "
+                                 f"an IPv6 block from a pool of /"
+                                 f"{', /'.join(map(str, AWS_VPC_IPV6_MASKS))} only; the VPC "
+                                 "is exported with its IPv4 CIDR alone")
+                six = None
+            planned = f"{a.cidr}" if six is None else f"{a.cidr} and {six.cidr}"
             body = {"provider": prov, "ipv4_ipam_pool_id": _ref(pool_ref[a.pool])}
             if aws:
                 body.update(ipv4_netmask_length=a.cidr.prefixlen, tags={
-                    "Name": vpc.id, "simkit_planned_cidr": str(a.cidr)})
+                    "Name": vpc.id, "simkit_planned_cidr": planned})
             else:
                 body.update(vpc_name=vpc.id, ipv4_cidr_mask=a.cidr.prefixlen,
-                            description=f"planned CIDR {a.cidr}")
+                            description=f"planned CIDR {planned}")
             body["depends_on"] = deps(a.pool, vpc.owner)
+            if six is not None:         # dual-stack: the IPv6 block by mask from its pool
+                body["ipv6_ipam_pool_id"] = _ref(pool_ref[six.pool])
+                body["ipv6_netmask_length" if aws else "ipv6_cidr_mask"] = six.cidr.prefixlen
+                if not aws:
+                    body["enable_ipv6"] = True
+                body["depends_on"] = list(dict.fromkeys(body["depends_on"]
+                                                        + deps(six.pool, vpc.owner)))
             if vpc.owner != pool.owner and (a.pool, vpc.owner) not in share_deps:
                 cfg.remarks.append(f"VPC {vpc.id} of {vpc.owner} draws from the pool {a.pool} "
                                    f"of {pool.owner}, which no exported share reaches now: "
                                    "creating it needs a share at that time")
             vpc_ref[vpc.id] = cfg.add(t["vpc"], vpc.id, body)
             last_in_pool[a.pool] = vpc_ref[vpc.id]
+            if six is not None:
+                last_in_pool[six.pool] = vpc_ref[vpc.id]
         elif vpc.id in vpc_ref:
             body = {"provider": prov, "vpc_id": _ref(vpc_ref[vpc.id]),
                     "ipv4_ipam_pool_id": _ref(pool_ref[a.pool])}
