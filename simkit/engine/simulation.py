@@ -355,11 +355,12 @@ class Simulation:
             if imports:
                 self.last_imports = imports
                 touched += [a.pool for a in imports]
-        if isinstance(result.pool, str):
-            touched.append(result.pool)
+        pool = result.pool
+        if isinstance(pool, str):
+            touched.append(pool)
         for key in operation.pool_args:
             p = args.get(key)
-            if isinstance(p, str):
+            if isinstance(p, str) and p != pool:    # most steps: the result's pool again
                 touched.append(p)
         self._note_series(touched)
         return result
@@ -380,8 +381,8 @@ class Simulation:
         touched and their sources, not with every pool of the model.
         """
         last = self._series_last
-        p = self.model.pools.get(pools[0]) if pools else None
-        if p is not None and p.source is None and pools.count(pools[0]) == len(pools):
+        p = self.model.pools.get(pools[0]) if len(pools) == 1 else None
+        if p is not None and p.source is None:
             noted: Iterable[Pool] = (p,)        # most steps: one top-level pool
         else:
             noted = self._series_pools(pools)
@@ -390,7 +391,8 @@ class Simulation:
             figures = (space.provisioned_ips, space.allocated_ips)
             if last.get(p.id) != figures:
                 last[p.id] = figures
-                self._series.append((self.clock.now, self._step, p.id, *figures))
+                self._series.append((self.clock.now, self._step, p.id, figures[0],
+                                     figures[1]))
 
     def _series_pools(self, pools: list[str]) -> list[Pool]:
         """``pools`` and their sources, in creation order; the gone ones leave the series."""
