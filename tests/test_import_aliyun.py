@@ -105,6 +105,8 @@ def _edit(path: Path, change) -> None:
      r"ListIpamPools.1.json: item 1: field IpamScopeId is missing"),
     ("ListIpamPools.2.json", lambda p: p["IpamPools"][0].update(AutoImport="maybe"),
      r"ListIpamPools.2.json: item 1: field AutoImport is \"maybe\", not true or false"),
+    ("ListIpamPools.2.json", lambda p: p["IpamPools"][1].update(IpVersion="IPv5"),
+     r"ListIpamPools.2.json: item 2: field IpVersion: 'IPv5' is not an IP version"),
     ("ListIpamPoolCidrs.ipam-pool-hz01.json",
      lambda p: p["IpamPoolCidrs"][0].update(Cidr="10.0.0.1/12"),
      r'ListIpamPoolCidrs.ipam-pool-hz01.json: item 1: field Cidr is "10.0.0.1/12", not a CIDR'),

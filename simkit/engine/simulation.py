@@ -58,6 +58,16 @@ from .persist import read_state, write_state
 __all__ = ["DEFAULT_START", "Clock", "Result", "Simulation", "check_seed"]
 
 
+class _Unjudged:
+    """The expectation of a generated request: nothing is judged."""
+
+    kind = "any"
+    value = None
+
+
+_UNJUDGED = _Unjudged()
+
+
 @dataclass(order=True)
 class _Pending:
     """A generated request waiting in the demand queue."""
@@ -520,14 +530,33 @@ class Simulation:
         self._step = index
         try:
             result = self._do(actor, operation, args, region)
-        except DomainError as err:
+        except DomainError as err:          # (kept in no local: its traceback holds this frame)
             self._step = None
-            met, expected = _judge(expect, err, None)
-            return self._log(Event(self.clock.now, index, source, op, actor,
-                                   operation.refused_pool(args, err),
-                                   operation.resource_of(args), "error", err.code, None,
-                                   expected, met, err.message, None, args.get("ipv6_pool")))
+            return self._log(self.request_event(index, source, operation, actor, args, err,
+                                                expect))
         self._step = None
+        return self._log(self.request_event(index, source, operation, actor, args, result,
+                                            expect))
+
+    def request_event(self, index: int | None, source: str, operation: Operation, actor: str,
+                      args: Mapping[str, Any], outcome: Result | DomainError,
+                      expect: Any = _UNJUDGED) -> Event:
+        """The event of a request that has just run: ``outcome`` is its result or its refusal.
+
+        The steps, the generated requests and the server's requests are all
+        recorded by it; ``expect`` is judged (by default nothing is).  The
+        event's pool is the result's (else the one the arguments name); a
+        refusal's is the one of the request's pools it names (see
+        :meth:`~simkit.scenario.operations.Operation.refused_pool`).
+        """
+        op = operation.name
+        if isinstance(outcome, DomainError):
+            met, expected = _judge(expect, outcome, None)
+            return Event(self.clock.now, index, source, op, actor,
+                         operation.refused_pool(args, outcome), operation.resource_of(args),
+                         "error", outcome.code, None, expected, met, outcome.message, None,
+                         args.get("ipv6_pool"))
+        result = outcome
         met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
         message = "" if result.items is None else ", ".join(result.items)
@@ -545,11 +574,11 @@ class Simulation:
             message = f"{message}; auto import: {imported}" if message else (
                 f"auto import: {imported}")
         # the result's pool and resource, else those the arguments name (args are only read)
-        return self._log(Event._make((self.clock.now, index, source, op, actor,
-                                      result.pool or args.get("pool"),
-                                      result.resource or operation.resource_of(args), "ok",
-                                      None, cidr, expected, met, message, result.items,
-                                      args.get("ipv6_pool"), ipv6_cidr)))
+        return Event._make((self.clock.now, index, source, op, actor,
+                            result.pool or args.get("pool"),
+                            result.resource or operation.resource_of(args), "ok", None, cidr,
+                            expected, met, message, result.items, args.get("ipv6_pool"),
+                            ipv6_cidr))
 
     def _check(self, step: Any) -> Event:
         spec = dict(step.check)
@@ -743,14 +772,6 @@ def _figures_text(spec: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in spec.items())
 
 
-class _Unjudged:
-    """The expectation of a generated request: nothing is judged."""
-
-    kind = "any"
-    value = None
-
-
-_UNJUDGED = _Unjudged()
 
 
 def _expect_text(expect: Any) -> str:

@@ -54,7 +54,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from ..values.addresses import WIDTH, Cidr, parse_cidr
+from ..values.addresses import WIDTH, Cidr, ip_version, parse_cidr
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import QUOTAS
 from .state import State, read_state
@@ -321,7 +321,10 @@ def import_state(state: State, *, name: str | None = None) -> Imported:
         for p in _depth_order(own):
             pid = p["IpamPoolId"]
             scope = scopes.get(p["IpamScopeId"])
-            version = 6 if (p["IpVersion"] or "IPv4").upper() == "IPV6" else 4
+            try:
+                version = ip_version(p["IpVersion"] or "IPv4")
+            except DomainError as err:
+                raise UsageError(f"{where(id(p), '')}: field IpVersion: {err.message}") from None
             if scope is not None and (scope["IpamScopeType"] == "public") != (version == 6):
                 w.note(6, f"pool {pid} is an IPv{version} pool in the {scope['IpamScopeType']} "
                           f"scope {scope['IpamScopeId']}: not imported (the public scope holds "

@@ -215,11 +215,14 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
             body.update({"description": sid} if aws else
                         {"ipam_scope_name": sid, "ipam_scope_type": "private"})
             scope_ref[sid] = _ref(cfg.add(t["scope"], sid, body))
+    def public(pool: Any) -> bool:
+        """In the public scope: IPv6 space the cloud hands out, so asked for by mask."""
+        return model.scopes[pool.scope].kind == "public"
+
     last_from: dict[str, str] = {}      # an IPv6 source pool -> its last provisioning by mask
     for pool in sorted(model.pools.values(), key=lambda p: (p.depth, p.id)):
         ipam = model.ipams[pool.ipam]
-        public = pool.scope == ipam.scopes[1]
-        if public and pool.scope not in scope_ref:
+        if public(pool) and pool.scope not in scope_ref:
             # the public scope (IPv6): aws refers to it; the alicloud IPAM does not expose its id
             scope_ref[pool.scope] = (
                 _ref(ipam_ref[ipam.id], "public_default_scope_id") if aws else
@@ -236,7 +239,7 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
                      "allocation_default_netmask_length": pool.default_mask}
             if pool.description or pool.name:
                 body["description"] = pool.description or pool.name
-            if public:                  # Amazon's IPv6 space, for VPCs
+            if public(pool):            # Amazon's IPv6 space, for VPCs
                 body["aws_service"] = "ec2"
                 if pool.source is None:
                     body["public_ip_source"] = "amazon"
@@ -244,7 +247,7 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
             body["ip_version"] = f"IPv{pool.version}"
             if pool.region:
                 body["pool_region_id"] = pool.region
-            if public and pool.source is None and pool.isp:
+            if public(pool) and pool.source is None and pool.isp:
                 body["ipv6_isp"] = pool.isp
             rules = {"allocation_min_cidr_mask": pool.min_mask,
                      "allocation_max_cidr_mask": pool.max_mask,
@@ -264,18 +267,18 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         pool_ref[pool.id] = cfg.add(t["pool"], pool.id, body)
         for n, cidr in enumerate(pool.space.provisioned(), 1):
             body = {"provider": prov, "ipam_pool_id": _ref(pool_ref[pool.id])}
-            if public:      # the cloud hands out the block: asked for by mask, in order
+            if public(pool):    # the cloud hands out the block: asked for by mask, in order
                 body["netmask_length"] = cidr.prefixlen
             else:
                 body["cidr"] = str(cidr)
             if pool.source is not None and pool_cidrs.get(pool.source):
                 body["depends_on"] = list(pool_cidrs[pool.source])
-                if public and pool.source in last_from:
+                if public(pool) and pool.source in last_from:
                     body["depends_on"].append(last_from[pool.source])
             pool_cidrs[pool.id].append(cfg.add(t["cidr"], f"{pool.id}_{n}", body))
-            if public and pool.source is not None:
+            if public(pool) and pool.source is not None:
                 last_from[pool.source] = pool_cidrs[pool.id][-1]
-    if any(p.scope == model.ipams[p.ipam].scopes[1] for p in model.pools.values()):
+    if any(map(public, model.pools.values())):
         cfg.remarks.append("IPv6 pools take their blocks by mask: the cloud gives a public "
                            "top-level pool a block of its own IPv6 space (not the planned "
                            "one), and each child and VPC the first free block of it, in the "
@@ -365,7 +368,7 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
         if a.type == "Custom":
             prov = alias[a.created_by, ipam.region]
             body = {"provider": prov, "ipam_pool_id": _ref(pool_ref[a.pool])}
-            if a.cidr.version == 6:     # in the cloud's IPv6 space: by mask, in order
+            if public(pool):            # in the cloud's IPv6 space: by mask, in order
                 body["netmask_length" if aws else "cidr_mask"] = a.cidr.prefixlen
             else:
                 body["cidr"] = str(a.cidr)
@@ -387,8 +390,7 @@ def terraform_config(source: Any, provider: str = "alicloud") -> dict[str, dict[
             continue                    # a dual-stack VPC's block: written with the VPC
         if a.cidr == vpc.cidr:
             six = next((model.allocations[x] for x in vpc.allocations
-                        if x in model.allocations and model.allocations[x].cidr.version == 6
-                        and model.allocations[x].cidr == vpc.ipv6_cidr
+                        if x in model.allocations and model.allocations[x].cidr == vpc.ipv6_cidr
                         and model.allocations[x].pool in pool_ref), None)
             if six is not None and aws and six.cidr.prefixlen not in AWS_VPC_IPV6_MASKS:
                 cfg.notes.append(f"VPC {vpc.id}: its IPv6 block {six.cidr}: AWS gives a VPC "

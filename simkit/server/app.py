@@ -45,7 +45,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..engine.events import Event
 from ..engine.simulation import Simulation
 from ..scenario.loader import Scenario, load
 from ..scenario.operations import OPERATIONS, Operation
@@ -385,18 +384,8 @@ class CloudApi:
     def _log(self, op: Operation, actor: str, args: Mapping[str, Any], result: Any,
              err: DomainError | None) -> None:
         sim = self.sim
-        resource, ipv6_pool = op.resource_of(args), args.get("ipv6_pool")
-        if err is not None:
-            event = Event(sim.now, None, "wire", op.name, actor, op.refused_pool(args, err),
-                          resource, "error", err.code, None, "", None, err.message, None,
-                          ipv6_pool)
-        else:
-            cidr = None if result.cidr is None else str(result.cidr)
-            ipv6_cidr = None if result.ipv6_cidr is None else str(result.ipv6_cidr)
-            event = Event(sim.now, None, "wire", op.name, actor,
-                          result.pool or args.get("pool"), result.resource or resource, "ok",
-                          None, cidr, "", None, "", None, ipv6_pool, ipv6_cidr)
-        sim.log.append(event)
+        sim.log.append(sim.request_event(None, "wire", op, actor, args,
+                                         err if err is not None else result))
 
     # -- the control endpoint --------------------------------------------------------
     def control(self, method: str, path: str, query: str = "") -> tuple[int, Any]:
