@@ -77,11 +77,13 @@ def test_a_run_leaves_its_records_to_the_oldest_generation_and_what_was_frozen_f
     young = len(gc.get_objects(0)) + len(gc.get_objects(1))
     assert gc.isenabled() and young < 2000, young       # not the run's 6,000 events
     assert len(result.simulation.log) > 6000
+    mine = ["an application's object"]
     gc.freeze()                 # an application's own frozen objects stay frozen
     try:
-        frozen = gc.get_freeze_count()
         run(scenario)
-        assert gc.get_freeze_count() == frozen
+        # (not the frozen count: a frozen object that some cache lets go leaves it too)
+        assert gc.get_freeze_count() > 0
+        assert not any(o is mine for o in gc.get_objects(2)), "unfrozen by the run"
     finally:
         gc.unfreeze()
 
