@@ -48,6 +48,7 @@ from ..values.addresses import ip_version as version_of
 from ..values.allocator import STRATEGIES, AddressSpace
 from ..values.errors import DomainError, UsageError
 from ..values.quotas import Quotas
+from ..values.records import new_record
 from .objects import ALLOCATION_TYPES, ISPS, Allocation, Ipam, Pool, Scope, Vpc
 from .permissions import ACTIONS
 from .saved_model import SavedModel
@@ -929,8 +930,9 @@ class IpamModel(VpcRequests, SavedModel):
         """Register an allocation already taken in ``p.space``."""
         if aid is None:
             aid = self._new_id()
-        a = Allocation._make((aid, p.id, cidr, kind, resource if resource is not None else aid,
-                              actor, self.clock(), region))
+        a = new_record(Allocation, (aid, p.id, cidr, kind,
+                                    resource if resource is not None else aid, actor,
+                                    self.clock(), region))
         self.allocations[aid] = a
         self._index[p.id][cidr] = aid
         self._typed_ips[p.id][kind] += cidr.size

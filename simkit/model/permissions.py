@@ -124,6 +124,10 @@ _ROWS: dict[str, Row] = {row.action: row for row in MATRIX}
 #: Every action string, in matrix order.
 ACTIONS: tuple[str, ...] = tuple(_ROWS)
 
+#: The actions the matrix grants a pool's owner: :meth:`SharingAccess.check` answers an
+#: owner's request for one of them without building a decision (most requests are these).
+_OWNER_GRANTED: frozenset[str] = frozenset(row.action for row in MATRIX if row.owner == "yes")
+
 
 def row_of(action: str) -> Row:
     """The matrix row of ``action``; UsageError for an unknown action."""
@@ -235,6 +239,8 @@ class SharingAccess:
     def check(self, actor: str, pool: Any, action: str, *,
               allocation: Any | None = None) -> None:
         """Raise the refusal of :func:`decide` as a DomainError; return None if allowed."""
+        if actor == pool.owner and action in _OWNER_GRANTED:
+            return                          # decide's first answer, without its calls
         decision = decide(self.org, self.shares, actor, pool, action, allocation)
         if decision.allowed:
             return

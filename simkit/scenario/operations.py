@@ -42,6 +42,7 @@ from ..model.objects import ISPS
 from ..values.addresses import IP_VERSIONS, Cidr, parse_cidr
 from ..values.allocator import STRATEGIES
 from ..values.errors import DomainError, UsageError
+from ..values.records import new_record
 from .records import Field, ListOf, Maybe, Record
 from .scalars import AccountRef, CidrText, Flag, FolderRef, Mask, Text, _At, _Context, _Type
 from .wire import (
@@ -338,13 +339,13 @@ def _create_ipam_pool_allocation(sim: Any, actor: str, a: dict[str, Any],
                                  region: str | None) -> Result:
     alloc = sim.model.create_allocation(actor, a["pool"], mask=a.get("mask"),
                                         cidr=a.get("cidr"), name=a.get("allocation"))
-    return Result._make((alloc.pool, alloc.id, alloc.cidr, None, None))
+    return new_record(Result, (alloc.pool, alloc.id, alloc.cidr, None, None))
 
 
 def _delete_ipam_pool_allocation(sim: Any, actor: str, a: dict[str, Any],
                                  region: str | None) -> Result:
     alloc = sim.model.delete_allocation(actor, str(a["allocation"]))
-    return Result._make((alloc.pool, alloc.id, alloc.cidr, None, None))
+    return new_record(Result, (alloc.pool, alloc.id, alloc.cidr, None, None))
 
 
 def _next_cidr(sim: Any, actor: str, a: dict[str, Any], region: str | None) -> Result:
