@@ -4,7 +4,8 @@
 written out in field order, as ``Kind._make(values)`` does, without its
 Python frame and length check: a run builds several such records a step
 (an allocation, an operation's result, an event), so the frame counts.
-The tests build every kind of record through it and read every field.
+A record of the wrong length fails at the first read of a missing field,
+and every run reads all the fields of its allocations, results and events.
 
 Examples
 --------
