@@ -153,3 +153,23 @@ def test_the_organisation_answers_from_what_it_keeps_until_it_changes():
     other.add_account("new", "Business")
     assert (org.members(), org.covered(business)) == (["mgmt", "till"], frozenset())
     assert (other.members(), other.covered(business)) == (["mgmt", "new", "till"], {"new"})
+
+
+@pytest.mark.parametrize("path", [*SCENARIOS,
+                                  SCENARIOS[0].parent / "regression_allocations.yaml"],
+                         ids=lambda p: p.stem)
+def test_the_records_built_without_make_have_every_field(path):
+    # allocations, results and events are built with new_record, which does not check the
+    # length as _make does: every one a run keeps must have all its fields
+    from simkit.engine.events import Event
+    from simkit.model.objects import Allocation
+    from simkit.scenario.operations import Result
+
+    done = run(path)
+    assert done.log and all(len(e) == len(Event._fields) for e in done.log)
+    model = done.simulation.model
+    assert all(len(a) == len(Allocation._fields) for a in model.allocations.values())
+    sim = Simulation.from_scenario(load(path))
+    pool = next(iter(sim.model.pools.values()))
+    result = sim.do(pool.owner, "create_ipam_pool_allocation", pool=pool.id, mask=pool.max_mask)
+    assert len(result) == len(Result._fields)

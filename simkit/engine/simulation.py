@@ -533,11 +533,12 @@ class Simulation:
             result = self._do(actor, operation, args, region)
         except DomainError as err:          # (kept in no local: its traceback holds this frame)
             self._step = None
-            return self._log(self.request_event(index, source, operation, actor, args, err,
-                                                expect))
+            event = self.request_event(index, source, operation, actor, args, err, expect)
+            self.log.append(event)
+            return event
         self._step = None
         event = self.request_event(index, source, operation, actor, args, result, expect)
-        self.log.append(event)              # (as _log does: one call fewer on every step)
+        self.log.append(event)              # (not through _log: one call fewer a step)
         return event
 
     def request_event(self, index: int | None, source: str, operation: Operation, actor: str,
@@ -552,17 +553,18 @@ class Simulation:
         :meth:`~simkit.scenario.operations.Operation.refused_pool`).
         """
         op = operation.name
-        if isinstance(outcome, DomainError):
-            met, expected = _judge(expect, outcome, None)
+        refused = isinstance(outcome, DomainError)
+        if expect is None or expect.kind == "success":      # most steps: no expect given
+            met, expected = not refused, "success"
+        else:
+            met, expected = (_judge(expect, outcome, None) if refused
+                             else _judge(expect, None, outcome))
+        if refused:
             return Event(self.clock.now, index, source, op, actor,
                          operation.refused_pool(args, outcome), operation.resource_of(args),
                          "error", outcome.code, None, expected, met, outcome.message, None,
                          args.get("ipv6_pool"))
         result = outcome
-        if expect is None or expect.kind == "success":     # most steps: as _judge, met
-            met, expected = True, "success"
-        else:
-            met, expected = _judge(expect, None, result)
         cidr = None if result.cidr is None else str(result.cidr)
         message = "" if result.items is None else ", ".join(result.items)
         ipv6_cidr = None
@@ -795,9 +797,8 @@ def _expect_text(expect: Any) -> str:
 
 def _judge(expect: Any, err: DomainError | None, result: Result | None) -> tuple[bool | None,
                                                                                   str]:
-    """Whether the outcome meets the expectation, and the expectation as text."""
-    if expect is None or expect.kind == "success":        # most steps: no expect given
-        return err is None, "success"
+    """Whether the outcome meets an expectation other than success, and the expectation
+    as text (:meth:`Simulation.request_event` judges success itself, on every step)."""
     text = _expect_text(expect)
     kind = expect.kind
     if kind == "any":

@@ -124,8 +124,8 @@ _ROWS: dict[str, Row] = {row.action: row for row in MATRIX}
 #: Every action string, in matrix order.
 ACTIONS: tuple[str, ...] = tuple(_ROWS)
 
-#: The actions the matrix grants a pool's owner: :meth:`SharingAccess.check` answers an
-#: owner's request for one of them without building a decision (most requests are these).
+#: The actions the matrix grants a pool's owner (most requests are an owner's): :func:`decide`
+#: answers those first, and :meth:`SharingAccess.check` without calling it.
 _OWNER_GRANTED: frozenset[str] = frozenset(row.action for row in MATRIX if row.owner == "yes")
 
 
@@ -177,10 +177,10 @@ def decide(org: Organisation, shares: Shares, actor: str, pool: Any, action: str
         is allowed or refused (``Forbidden``) by the row; anyone else gets
         ``ResourceNotFound.IpamPool``.
     """
+    if actor == pool.owner and action in _OWNER_GRANTED:
+        return _OWNER_ALLOWED           # one shared record: every owner request asks this
     row = row_of(action)
     if actor == pool.owner:
-        if row.owner == "yes":
-            return _OWNER_ALLOWED       # one shared record: every owner request asks this
         return Decision(False, f"{row.api} is not granted to the pool's owner", "Forbidden")
     if not (shares.sees(actor, pool.id) if sees is None else sees):
         return Decision(False, f"the IPAM pool does not exist or is not visible to {actor}",
@@ -240,7 +240,7 @@ class SharingAccess:
               allocation: Any | None = None) -> None:
         """Raise the refusal of :func:`decide` as a DomainError; return None if allowed."""
         if actor == pool.owner and action in _OWNER_GRANTED:
-            return                          # decide's first answer, without its calls
+            return                          # decide's first answer, without the call
         decision = decide(self.org, self.shares, actor, pool, action, allocation)
         if decision.allowed:
             return
